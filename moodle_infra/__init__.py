@@ -1,0 +1,1 @@
+"""Constructs, stacks and typed configuration that make up one Moodle environment."""

@@ -1,0 +1,63 @@
+"""CloudTrail: who did what to the environment's account, kept in an encrypted, versioned bucket."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from moodle_infra.config import EnvironmentConfig
+from moodle_infra.removal import removal_policy
+from moodle_infra.retention import log_retention
+
+TRAIL_ARCHIVE_DAYS = 90
+"""After this many days trail files move to Glacier; they are deleted after the retention period."""
+
+
+class Audit(Construct):
+    """A multi-region trail with log file validation, KMS encryption and a CloudWatch Logs copy."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, access_logs: s3.IBucket
+    ) -> None:
+        super().__init__(scope, construct_id)
+        retention_days = max(config.log_retention_days, 365)
+        self.key = kms.Key(self, "Key", description="Encrypts Moodle's CloudTrail logs", enable_key_rotation=True)
+        self.bucket = s3.Bucket(
+            self,
+            "TrailBucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="s3/cloudtrail/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ArchiveThenExpire",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.GLACIER,
+                            transition_after=Duration.days(TRAIL_ARCHIVE_DAYS),
+                        )
+                    ],
+                    expiration=Duration.days(retention_days),
+                    noncurrent_version_expiration=Duration.days(30),
+                )
+            ],
+            removal_policy=removal_policy(config.removal_policy, supports_snapshot=False),
+            auto_delete_objects=config.removal_policy == "destroy",
+        )
+        self.trail = cloudtrail.Trail(
+            self,
+            "Trail",
+            bucket=self.bucket,
+            encryption_key=self.key,
+            enable_file_validation=True,
+            include_global_service_events=True,
+            is_multi_region_trail=True,
+            send_to_cloud_watch_logs=True,
+            cloud_watch_logs_retention=log_retention(config.log_retention_days),
+        )

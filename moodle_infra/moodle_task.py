@@ -1,0 +1,92 @@
+"""One task-definition shape for every Moodle workload: web, cron and install-or-upgrade."""
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from moodle_infra import image_contract
+from moodle_infra.moodle_settings import MoodleSettings
+
+CONTAINER_NAME = "moodle"
+SHARED_DATA_VOLUME = "moodledata"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoodleRuntime:
+    """What all Moodle containers of an environment share: image, settings and the shared data."""
+
+    image: ecs.ContainerImage
+    settings: MoodleSettings
+    file_system: efs.IFileSystem
+    access_point: efs.IAccessPoint
+    log_retention: logs.RetentionDays
+
+
+class MoodleTaskDefinition(Construct):
+    """A Fargate task running the image with one of its commands, with moodledata mounted over TLS
+    through the access point and IAM authorization."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        runtime: MoodleRuntime,
+        command: str,
+        cpu: int,
+        memory_mib: int,
+        serves_http: bool = False,
+        installs: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            cpu=cpu,
+            memory_limit_mib=memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+            ),
+            volumes=[
+                ecs.Volume(
+                    name=SHARED_DATA_VOLUME,
+                    efs_volume_configuration=ecs.EfsVolumeConfiguration(
+                        file_system_id=runtime.file_system.file_system_id,
+                        transit_encryption="ENABLED",
+                        authorization_config=ecs.AuthorizationConfig(
+                            access_point_id=runtime.access_point.access_point_id, iam="ENABLED"
+                        ),
+                    ),
+                )
+            ],
+        )
+        runtime.file_system.grant(
+            self.task_definition.task_role, "elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"
+        )
+        log_group = logs.LogGroup(
+            self, "Logs", retention=runtime.log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        secrets = dict(runtime.settings.secrets)
+        if installs:
+            secrets |= runtime.settings.install_secrets
+        self.container = self.task_definition.add_container(
+            CONTAINER_NAME,
+            image=runtime.image,
+            command=[command],
+            environment=runtime.settings.environment,
+            secrets=secrets,
+            logging=ecs.LogDriver.aws_logs(stream_prefix=command, log_group=log_group),
+            port_mappings=[ecs.PortMapping(container_port=image_contract.CONTAINER_PORT)] if serves_http else None,
+            stop_timeout=Duration.seconds(30),
+            essential=True,
+        )
+        self.container.add_mount_points(
+            ecs.MountPoint(
+                container_path=image_contract.SHARED_DATA_PATH, source_volume=SHARED_DATA_VOLUME, read_only=False
+            )
+        )

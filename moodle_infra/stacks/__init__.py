@@ -1,0 +1,1 @@
+"""The deployable units of one environment; each only composes constructs."""

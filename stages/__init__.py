@@ -1,0 +1,1 @@
+"""Deployable copies of the whole Moodle system."""

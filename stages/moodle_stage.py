@@ -1,0 +1,56 @@
+"""MoodleStage: one complete, independently deployable copy of the Moodle system."""
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Environment, Stage
+from constructs import Construct
+
+from moodle_infra.config import EnvironmentConfig
+from moodle_infra.moodle_image import MoodleImage
+from moodle_infra.stacks.application_stack import ApplicationStack
+from moodle_infra.stacks.audit_stack import AuditStack
+from moodle_infra.stacks.data_stack import DataStack
+from moodle_infra.stacks.edge_security_stack import EDGE_REGION, EdgeSecurityStack
+from moodle_infra.stacks.network_stack import NetworkStack
+
+
+class MoodleStage(Stage):
+    """dev, staging, prod (inside the pipeline) and sandbox (deployed from a laptop) are all this."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, image: MoodleImage, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        primary = Environment(account=config.account, region=config.region)
+        edge = Environment(account=config.account, region=EDGE_REGION)
+
+        self.edge_security = EdgeSecurityStack(self, "EdgeSecurity", config=config, env=edge)
+        self.network = NetworkStack(self, "Network", config=config.network, env=primary)
+        self.audit = AuditStack(self, "Audit", config=config, env=primary)
+        self.data = DataStack(
+            self, "Data", config=config, vpc=self.network.vpc, events_topic=self.audit.topic, env=primary
+        )
+        self.application = ApplicationStack(
+            self,
+            "Application",
+            config=config,
+            image=image,
+            vpc=self.network.vpc,
+            data=self.data,
+            edge_security=self.edge_security,
+            access_logs=self.audit.access_logs,
+            topic=self.audit.topic,
+            env=primary,
+        )
+
+    @property
+    def site_url(self) -> CfnOutput:
+        return self.application.site_url
+
+    @property
+    def health_path(self) -> CfnOutput:
+        return self.application.health_path
+
+    @property
+    def origin_dns_name(self) -> CfnOutput:
+        return self.application.origin_dns_name
