@@ -1,0 +1,588 @@
+"""Typed, validated project configuration, read from the ``moodle`` key of ``cdk.json``'s context.
+
+Every setting is checked before any construct is built: a bad value stops synthesis with one error
+per problem, each naming the setting's full path and what is allowed, so nothing half-deploys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from typing import Any, Literal, TypeVar, get_args, get_type_hints
+
+ENVIRONMENT_NAMES = ("dev", "staging", "prod")
+"""The environments the pipeline promotes through, in order."""
+
+SANDBOX = "sandbox"
+"""A stage deployed straight from a laptop, outside the pipeline."""
+
+RemovalMode = Literal["destroy", "snapshot", "retain"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomDomain:
+    """A domain name for the site instead of the CloudFront default one.
+
+    Either a Route 53 hosted zone (certificates are then created and DNS-validated, and an alias
+    record is added) or two existing ACM certificates (CloudFront's in us-east-1, the ALB's in the
+    environment's region).
+    """
+
+    domain_name: str
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
+    cloudfront_certificate_arn: str | None = None
+    alb_certificate_arn: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkConfig:
+    nat_gateways: int
+    interface_endpoints: bool
+    flow_log_retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseConfig:
+    instance_type: str
+    allocated_storage_gib: int
+    max_allocated_storage_gib: int
+    multi_az: bool
+    backup_retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheConfig:
+    node_type: str
+    replicas: int
+    """Read replicas beside the primary; one or more also turns on Multi-AZ automatic failover."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebServiceConfig:
+    cpu: int
+    memory_mib: int
+    min_tasks: int
+    max_tasks: int
+    cpu_target_percent: int
+    requests_per_target: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CronConfig:
+    cpu: int
+    memory_mib: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoodleSiteConfig:
+    site_full_name: str
+    site_short_name: str
+    admin_user: str
+    admin_email: str
+    noreply_address: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_credentials_secret_arn: str | None = None
+    """Secrets Manager secret with ``username`` and ``password`` keys, e.g. SES SMTP credentials."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    name: str
+    account: str
+    region: str
+    custom_domain: CustomDomain | None
+    alarm_email: str | None
+    network: NetworkConfig
+    database: DatabaseConfig
+    cache: CacheConfig
+    web: WebServiceConfig
+    cron: CronConfig
+    moodle: MoodleSiteConfig
+    deletion_protection: bool
+    """RDS deletion protection and CloudFormation termination protection of the stateful stack."""
+    removal_policy: RemovalMode
+    """What deleting a stateful resource from the template does: destroy (dev only), snapshot, retain."""
+    log_retention_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineConfig:
+    account: str
+    region: str
+    repository: str
+    """The git repository as ``owner/name``."""
+    branch: str
+    connection_arn: str
+    """A CodeConnections connection to the git host."""
+    notification_email: str | None
+    image_repository_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectConfig:
+    pipeline: PipelineConfig
+    environments: dict[str, EnvironmentConfig]
+    """dev, staging and prod, in promotion order."""
+    sandbox: EnvironmentConfig
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``errors`` holds one line per problem, all of them at once."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        listed = "".join(f"\n  - {error}" for error in errors)
+        super().__init__(f'Invalid configuration in cdk.json (context key "moodle"):{listed}')
+
+
+def _shown(value: object) -> str:
+    """A value as the user wrote it in JSON, shortened so that one error stays on one line."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# Rules for single settings. Each says in words what it expects, so every error can say what is allowed.
+
+
+@dataclass(frozen=True)
+class _Rule:
+    expects: str
+    """Completes "must be ...", e.g. "an integer from 1 to 35"."""
+    accepts: Callable[[object], bool]
+
+
+def _integer(low: int, high: int) -> _Rule:
+    """A JSON integer: ``true`` is not 1 here, although Python's bool is an int."""
+    return _Rule(
+        f"an integer from {low} to {high}", lambda value: type(value) is int and low <= value <= high
+    )
+
+
+def _one_of(*allowed: object, why: str = "") -> _Rule:
+    """One of some JSON values, compared with their types so that ``true`` never equals 1."""
+    return _Rule(
+        f"one of {', '.join(map(_shown, allowed))}{why}",
+        lambda value: any(type(value) is type(item) and value == item for item in allowed),
+    )
+
+
+def _matching(pattern: str, expects: str) -> _Rule:
+    return _Rule(expects, lambda value: isinstance(value, str) and re.fullmatch(pattern, value) is not None)
+
+
+def _certificate_arn(region: str | None, where: str) -> _Rule:
+    """An ACM certificate ARN in ``region``; in any region when that is unknown because it is invalid."""
+    pattern = rf"arn:aws:acm:{re.escape(region) if region else '[a-z0-9-]+'}:\d{{12}}:certificate/[0-9a-f-]+"
+    return _matching(pattern, f"the ARN of an ACM certificate in {where}")
+
+
+_REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-\d"
+_DNS_NAME_PATTERN = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_ACCOUNT = _matching(r"\d{12}", 'an AWS account ID: a string of exactly 12 digits, like "123456789012"')
+_REGION = _matching(_REGION_PATTERN, 'an AWS region like "eu-west-1"')
+_BOOLEAN = _Rule("true or false", lambda value: isinstance(value, bool))
+_EMAIL = _matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", 'an email address like "ops@example.com"')
+_DNS_NAME = _matching(
+    _DNS_NAME_PATTERN, 'a lowercase DNS name with at least one dot, like "learn.example.com"'
+)
+_NON_EMPTY = _Rule("a non-empty string", lambda value: isinstance(value, str) and value.strip() != "")
+# fmt: off
+_LOG_RETENTION_DAYS = _one_of(
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    why=" (the retention periods CloudWatch Logs offers)",
+)
+# fmt: on
+_FARGATE_CPU = _one_of(256, 512, 1024, 2048, 4096)
+_FARGATE_MEMORY_MIB: dict[int, tuple[int, ...] | range] = {
+    256: (512, 1024, 2048),
+    512: range(1024, 4096 + 1, 1024),
+    1024: range(2048, 8192 + 1, 1024),
+    2048: range(4096, 16384 + 1, 1024),
+    4096: range(8192, 30720 + 1, 1024),
+}
+"""Memory sizes Fargate allows for each CPU size; other combinations fail only at deployment."""
+
+_Rules = Mapping[type, Mapping[str, _Rule]]
+
+_RULES: _Rules = {
+    PipelineConfig: {
+        "account": _ACCOUNT,
+        "region": _REGION,
+        "repository": _matching(r"[\w.-]+/[\w.-]+", 'a repository as "owner/name"'),
+        "branch": _matching(r"\S+", 'a branch name without spaces, like "main"'),
+        "connection_arn": _matching(
+            r"arn:aws:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}",
+            'a connection ARN like "arn:aws:codeconnections:eu-west-1:123456789012:connection/<uuid>"',
+        ),
+        "notification_email": _EMAIL,
+        "image_repository_name": _matching(
+            r"(?=.{2,256}$)[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*",
+            "an ECR repository name of 2 to 256 characters: lowercase letters and digits, "
+            'separated by single ".", "_", "-" or "/", like "moodle"',
+        ),
+    },
+    EnvironmentConfig: {
+        "account": _ACCOUNT,
+        "region": _REGION,
+        "alarm_email": _EMAIL,
+        "deletion_protection": _BOOLEAN,
+        "removal_policy": _one_of("destroy", "snapshot", "retain"),
+        "log_retention_days": _LOG_RETENTION_DAYS,
+    },
+    NetworkConfig: {
+        "nat_gateways": _integer(1, 2),
+        "interface_endpoints": _BOOLEAN,
+        "flow_log_retention_days": _LOG_RETENTION_DAYS,
+    },
+    DatabaseConfig: {
+        "instance_type": _matching(
+            r"[a-z][a-z0-9-]*\.[a-z0-9]+",
+            'an RDS instance class like "t4g.micro" or "m7g.large", without the "db." prefix (CDK adds it)',
+        ),
+        "allocated_storage_gib": _integer(20, 65536),
+        "max_allocated_storage_gib": _integer(20, 65536),
+        "multi_az": _BOOLEAN,
+        "backup_retention_days": _integer(1, 35),
+    },
+    CacheConfig: {
+        "node_type": _matching(
+            r"cache\.[a-z0-9]+\.[a-z0-9]+", 'an ElastiCache node type like "cache.t4g.micro"'
+        ),
+        "replicas": _integer(0, 5),
+    },
+    WebServiceConfig: {
+        "cpu": _FARGATE_CPU,
+        "memory_mib": _integer(512, 30720),
+        "min_tasks": _integer(1, 100),
+        "max_tasks": _integer(1, 100),
+        "cpu_target_percent": _integer(10, 90),
+        "requests_per_target": _integer(1, 100000),
+    },
+    CronConfig: {"cpu": _FARGATE_CPU, "memory_mib": _integer(512, 30720)},
+    MoodleSiteConfig: {
+        "site_full_name": _NON_EMPTY,
+        "site_short_name": _NON_EMPTY,
+        "admin_user": _matching(
+            r"[a-z0-9_.-]{2,100}", "2 to 100 lowercase letters, digits, dots, dashes or underscores"
+        ),
+        "admin_email": _EMAIL,
+        "noreply_address": _EMAIL,
+        "smtp_host": _DNS_NAME,
+        "smtp_port": _integer(1, 65535),
+        "smtp_credentials_secret_arn": _matching(
+            r"arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}",
+            'a complete Secrets Manager secret ARN starting with "arn:aws:secretsmanager:" and ending in the '
+            'six-character suffix, like "arn:aws:secretsmanager:eu-west-1:123456789012:secret:smtp-AbCdEf"',
+        ),
+    },
+    CustomDomain: {
+        "domain_name": _DNS_NAME,
+        "hosted_zone_id": _matching(r"Z[A-Z0-9]+", 'a Route 53 hosted zone ID like "Z0123456789ABC"'),
+        "hosted_zone_name": _DNS_NAME,
+        "cloudfront_certificate_arn": _certificate_arn(
+            "us-east-1", "us-east-1 (CloudFront only uses certificates from there)"
+        ),
+        "alb_certificate_arn": _certificate_arn(None, "the environment's region"),  # see _environment_rules
+    },
+}
+
+_DISPOSABLE_ENVIRONMENTS = ("dev", SANDBOX)
+"""Environments whose data may be destroyed with their stacks."""
+
+
+def _environment_rules(name: str, region: str | None) -> _Rules:
+    """_RULES made specific to one environment; ``region`` is None when it is invalid."""
+    removal_policy = (
+        _RULES[EnvironmentConfig]["removal_policy"]
+        if name in _DISPOSABLE_ENVIRONMENTS
+        else _one_of(
+            "snapshot",
+            "retain",
+            why=' ("destroy" is only allowed for dev and sandbox: '
+            "the data of staging and prod must survive the deletion of a stack)",
+        )
+    )
+    return {
+        **_RULES,
+        EnvironmentConfig: {**_RULES[EnvironmentConfig], "removal_policy": removal_policy},
+        CustomDomain: {
+            **_RULES[CustomDomain],
+            "alb_certificate_arn": _certificate_arn(region, f"{region}, the load balancer's region"),
+        },
+    }
+
+
+# Rules relating the settings of one section. They run once each setting is valid on its own, and
+# yield (setting, problem) pairs; setting "" stands for the whole section.
+
+_Problems = Iterator[tuple[str, str]]
+
+
+def _check_database(database: DatabaseConfig) -> _Problems:
+    """Storage autoscaling can only grow the volume."""
+    if database.max_allocated_storage_gib < database.allocated_storage_gib:
+        yield (
+            "max_allocated_storage_gib",
+            f"must be at least allocated_storage_gib ({database.allocated_storage_gib}), "
+            f"got {database.max_allocated_storage_gib}",
+        )
+
+
+def _check_task_size(task: WebServiceConfig | CronConfig) -> _Problems:
+    """Fargate accepts only some memory sizes for each CPU size."""
+    allowed = _FARGATE_MEMORY_MIB[task.cpu]
+    if task.memory_mib not in allowed:
+        listed = (
+            f"from {allowed.start} to {allowed[-1]} in steps of {allowed.step}"
+            if isinstance(allowed, range)
+            else "one of " + ", ".join(map(str, allowed))
+        )
+        yield "memory_mib", f"must be {listed} for cpu {task.cpu} (Fargate's sizes), got {task.memory_mib}"
+
+
+def _check_web_service(web: WebServiceConfig) -> _Problems:
+    """Auto scaling needs a maximum that is not below its minimum."""
+    yield from _check_task_size(web)
+    if web.max_tasks < web.min_tasks:
+        yield "max_tasks", f"must be at least min_tasks ({web.min_tasks}), got {web.max_tasks}"
+
+
+def _check_moodle_site(site: MoodleSiteConfig) -> _Problems:
+    """SMTP credentials are useless without an SMTP server to log in to."""
+    if site.smtp_credentials_secret_arn and not site.smtp_host:
+        yield (
+            "smtp_credentials_secret_arn",
+            "requires smtp_host (the credentials log in to that server), "
+            f"got {_shown(site.smtp_credentials_secret_arn)} without smtp_host",
+        )
+
+
+def _check_custom_domain(domain: CustomDomain) -> _Problems:
+    """Certificates come either from a hosted zone or from ACM: half of each would leave one missing."""
+    zone = {"hosted_zone_id": domain.hosted_zone_id, "hosted_zone_name": domain.hosted_zone_name}
+    certificates = {
+        "cloudfront_certificate_arn": domain.cloudfront_certificate_arn,
+        "alb_certificate_arn": domain.alb_certificate_arn,
+    }
+    uses_zone = all(zone.values()) and not any(certificates.values())
+    uses_certificates = all(certificates.values()) and not any(zone.values())
+    if not (uses_zone or uses_certificates):
+        given = [name for name, value in (zone | certificates).items() if value] or ["none of them"]
+        yield (
+            "",
+            "needs either both hosted_zone_id and hosted_zone_name (certificates and DNS records are "
+            "created in that Route 53 zone) or both cloudfront_certificate_arn and alb_certificate_arn "
+            f"(existing ACM certificates), got {', '.join(given)}",
+        )
+    zone_name = domain.hosted_zone_name
+    if zone_name and not (domain.domain_name == zone_name or domain.domain_name.endswith("." + zone_name)):
+        yield (
+            "hosted_zone_name",
+            f"must be {_shown(domain.domain_name)} or a parent of it, got {_shown(zone_name)}",
+        )
+
+
+_SECTION_CHECKS: dict[type, Callable[[Any], _Problems]] = {
+    DatabaseConfig: _check_database,
+    WebServiceConfig: _check_web_service,
+    CronConfig: _check_task_size,
+    MoodleSiteConfig: _check_moodle_site,
+    CustomDomain: _check_custom_domain,
+}
+
+
+# Building the dataclasses from JSON objects, following their fields' types.
+
+
+@dataclass(frozen=True)
+class _Setting:
+    section: type | None
+    """The nested dataclass when the value is an object of settings."""
+    nullable: bool
+    default: object
+    """Used when the setting is omitted; MISSING when it is required."""
+
+
+def _settings(cls: type) -> dict[str, _Setting]:
+    """The JSON keys of a dataclass, in field order. An environment's name is its key, not a setting."""
+    hints = get_type_hints(cls)
+    settings = {}
+    for field in fields(cls):
+        if cls is EnvironmentConfig and field.name == "name":
+            continue
+        options = get_args(hints[field.name]) or (hints[field.name],)
+        nullable = type(None) in options
+        section = next(
+            (option for option in options if isinstance(option, type) and is_dataclass(option)), None
+        )
+        default = None if nullable and field.default is MISSING else field.default
+        settings[field.name] = _Setting(section, nullable, default)
+    return settings
+
+
+def _report_unknown(raw: Mapping[str, object], allowed: Iterable[str], path: str, errors: list[str]) -> None:
+    """A misspelt setting would otherwise be ignored silently, leaving its default in force."""
+    listed = ", ".join(sorted(allowed))
+    errors.extend(f"{path}.{key}: unknown setting; allowed: {listed}" for key in raw if key not in allowed)
+
+
+def _json_object(value: object, path: str, expects: str, errors: list[str]) -> dict[str, object] | None:
+    """``value`` when it is a JSON object; None once the problem is recorded."""
+    if value is MISSING:
+        errors.append(f"{path}: required setting is missing; must be {expects}")
+    elif not isinstance(value, dict):
+        errors.append(f"{path}: must be {expects}, got {_shown(value)}")
+    else:
+        return value
+    return None
+
+
+_Section = TypeVar("_Section")
+_INVALID = object()
+"""Stands for a setting whose problem is already recorded."""
+
+
+def _parse(
+    cls: type[_Section],
+    value: object,
+    path: str,
+    rules: _Rules,
+    errors: list[str],
+    *,
+    nullable: bool = False,
+    derived: Mapping[str, object] | None = None,
+) -> _Section | None:
+    """Build ``cls`` from a JSON object, recording every problem; None when a setting is invalid."""
+    settings = _settings(cls)
+    expects = "an object with " + ", ".join(settings) + (" or null" if nullable else "")
+    raw = _json_object(value, path, expects, errors)
+    if raw is None:
+        return None
+    _report_unknown(raw, settings, path, errors)
+    values: dict[str, object] = {}
+    for name, setting in settings.items():
+        setting_value = raw.get(name, setting.default)
+        setting_path = f"{path}.{name}"
+        if setting_value is None and setting.nullable:
+            values[name] = None
+        elif setting.section:
+            section = _parse(
+                setting.section, setting_value, setting_path, rules, errors, nullable=setting.nullable
+            )
+            values[name] = _INVALID if section is None else section
+        else:
+            rule = rules[cls][name]
+            values[name] = _parse_value(rule, setting_value, setting_path, setting.nullable, errors)
+    if any(parsed is _INVALID for parsed in values.values()):
+        return None
+    section = cls(**values, **(derived or {}))
+    for name, problem in _SECTION_CHECKS.get(cls, lambda _: iter(()))(section):
+        errors.append(f"{path}.{name}: {problem}" if name else f"{path}: {problem}")
+    return section
+
+
+def _parse_value(rule: _Rule, value: object, path: str, nullable: bool, errors: list[str]) -> object:
+    """A single setting's value, with JSON arrays as tuples; _INVALID once its problem is recorded."""
+    expects = rule.expects + (" or null" if nullable else "")
+    if value is MISSING:
+        errors.append(f"{path}: required setting is missing; must be {expects}")
+    elif rule.accepts(value):
+        return tuple(value) if isinstance(value, list) else value
+    else:
+        errors.append(f"{path}: must be {expects}, got {_shown(value)}")
+    return _INVALID
+
+
+def _deep_merge(defaults: Mapping[str, object], own: Mapping[str, object]) -> dict[str, object]:
+    """``own`` over ``defaults``, object by object, so an environment can override one nested setting."""
+    merged = dict(defaults)
+    for key, value in own.items():
+        default = defaults.get(key)
+        if isinstance(default, dict) and isinstance(value, dict):
+            merged[key] = _deep_merge(default, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _known_defaults(raw: Mapping[str, object], cls: type, path: str, errors: list[str]) -> dict[str, object]:
+    """``raw`` without unknown settings, reported once under ``path`` rather than once per environment."""
+    settings = _settings(cls)
+    _report_unknown(raw, settings, path, errors)
+    known: dict[str, object] = {}
+    for key, value in raw.items():
+        section = settings[key].section if key in settings else None
+        if section and isinstance(value, dict):
+            known[key] = _known_defaults(value, section, f"{path}.{key}", errors)
+        elif key in settings:
+            known[key] = value
+    return known
+
+
+def _parse_environment(
+    name: str, value: object, defaults: Mapping[str, object], path: str, errors: list[str]
+) -> EnvironmentConfig | None:
+    """One environment: its own settings merged over ``environment_defaults``."""
+    merged = _deep_merge(defaults, value) if isinstance(value, dict) else value
+    region = merged.get("region") if isinstance(merged, dict) else None
+    valid_region = region if isinstance(region, str) and _REGION.accepts(region) else None
+    rules = _environment_rules(name, valid_region)
+    return _parse(EnvironmentConfig, merged, path, rules, errors, derived={"name": name})
+
+
+_TOP_LEVEL_SETTINGS = ("pipeline", "environment_defaults", "environments", "sandbox")
+
+
+def load_config(raw: object) -> ProjectConfig:
+    """Parse the value of the ``moodle`` context key; raise ConfigError listing every problem."""
+    errors: list[str] = []
+    top = _json_object(raw, "moodle", "an object with " + ", ".join(_TOP_LEVEL_SETTINGS), errors)
+    if top is None:
+        raise ConfigError(errors)
+    _report_unknown(top, _TOP_LEVEL_SETTINGS, "moodle", errors)
+    pipeline = _parse(PipelineConfig, top.get("pipeline", MISSING), "moodle.pipeline", _RULES, errors)
+
+    defaults_path = "moodle.environment_defaults"
+    defaults_raw = top.get("environment_defaults", {})
+    defaults_object = _json_object(defaults_raw, defaults_path, "an object of environment settings", errors)
+    defaults = _known_defaults(defaults_object or {}, EnvironmentConfig, defaults_path, errors)
+
+    environments: dict[str, EnvironmentConfig] = {}
+    listed = ", ".join(ENVIRONMENT_NAMES)
+    environments_raw = _json_object(
+        top.get("environments", MISSING), "moodle.environments", f"an object with exactly {listed}", errors
+    )
+    if environments_raw is not None:
+        errors.extend(
+            f"moodle.environments.{name}: unknown environment; allowed: {listed}"
+            for name in environments_raw
+            if name not in ENVIRONMENT_NAMES
+        )
+        for name in ENVIRONMENT_NAMES:
+            path = f"moodle.environments.{name}"
+            if name not in environments_raw:
+                errors.append(
+                    f"{path}: required environment is missing; environments must be exactly {listed}"
+                )
+            elif (
+                environment := _parse_environment(name, environments_raw[name], defaults, path, errors)
+            ) is not None:
+                environments[name] = environment
+    sandbox = _parse_environment(SANDBOX, top.get("sandbox", MISSING), defaults, "moodle.sandbox", errors)
+
+    if errors or pipeline is None or sandbox is None:
+        raise ConfigError(errors)
+    return ProjectConfig(pipeline=pipeline, environments=environments, sandbox=sandbox)
+
+
+def load_from_context(value: object) -> ProjectConfig:
+    """Load ``app.node.try_get_context("moodle")``, which is None when cdk.json lacks the key."""
+    if value is None:
+        expected = ", ".join(_TOP_LEVEL_SETTINGS)
+        message = f'the "moodle" context key is missing from cdk.json; it must hold an object with {expected}'
+        raise ConfigError([f"moodle: {message}"])
+    return load_config(value)
