@@ -12,10 +12,12 @@ from constructs import Construct
 from moodle_infra import image_contract
 from moodle_infra.alarms import Alarms, MonitoredResources, cache_node_ids
 from moodle_infra.config import EnvironmentConfig
+from moodle_infra.cron_service import CronService
 from moodle_infra.dashboard import Dashboard
 from moodle_infra.database import estimated_max_connections
 from moodle_infra.domain import certificate, hosted_zone
 from moodle_infra.edge import Edge
+from moodle_infra.install_upgrade.construct import InstallOrUpgrade
 from moodle_infra.load_balancer import LoadBalancer
 from moodle_infra.moodle_image import MoodleImage, container_image
 from moodle_infra.moodle_settings import moodle_settings
@@ -50,7 +52,11 @@ class ApplicationStack(Stack):
             "LoadBalancer",
             vpc=vpc,
             certificate=certificate(
-                self, "OriginCertificate", domain, existing_arn=domain.alb_certificate_arn if domain else None
+                self,
+                "OriginCertificate",
+                domain,
+                zone=zone,
+                existing_arn=domain.alb_certificate_arn if domain else None,
             ),
             access_logs=access_logs,
             deletion_protection=config.deletion_protection,
@@ -91,12 +97,21 @@ class ApplicationStack(Stack):
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENHANCED
         )
+        install = InstallOrUpgrade(self, "InstallOrUpgrade", cluster=self.cluster, runtime=runtime)
         web = WebService(
             self, "Web", cluster=self.cluster, runtime=runtime, config=config.web, load_balancer=load_balancer
         )
+        cron = CronService(self, "Cron", cluster=self.cluster, runtime=runtime, config=config.cron)
         self.web_service = web.service
-        for peer in (data.database.instance, data.cache.connections, data.file_system.file_system):
-            web.service.connections.allow_to_default_port(peer, "Moodle web tasks")
+        for workload, connections in (
+            ("web", web.service.connections),
+            ("install-or-upgrade", install.connections),
+            ("cron", cron.service.connections),
+        ):
+            for peer in (data.database.instance, data.cache.connections, data.file_system.file_system):
+                connections.allow_to_default_port(peer, f"Moodle {workload} tasks")
+        for service in (web.service, cron.service):
+            service.node.add_dependency(install.resource)
 
         resources = MonitoredResources(
             load_balancer=load_balancer.load_balancer,
@@ -112,7 +127,10 @@ class ApplicationStack(Stack):
 
         self.site_url = CfnOutput(self, "SiteUrl", value=f"https://{edge.domain_name}", description="Moodle")
         self.health_path = CfnOutput(
-            self, "HealthPath", value=image_contract.HEALTH_CHECK_PATH, description="Health endpoint of the web tasks"
+            self,
+            "HealthPath",
+            value=image_contract.HEALTH_CHECK_PATH,
+            description="Health endpoint of the web tasks",
         )
         self.origin_dns_name = CfnOutput(
             self,
