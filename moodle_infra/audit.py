@@ -22,7 +22,9 @@ class Audit(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         retention_days = max(config.log_retention_days, 365)
-        self.key = kms.Key(self, "Key", description="Encrypts Moodle's CloudTrail logs", enable_key_rotation=True)
+        self.key = kms.Key(
+            self, "Key", description="Encrypts Moodle's CloudTrail logs", enable_key_rotation=True
+        )
         self.bucket = s3.Bucket(
             self,
             "TrailBucket",

@@ -20,7 +20,9 @@ class Cache(Construct):
     With replicas, the primary and its replicas spread over both AZs and fail over automatically.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, config: EnvironmentConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, config: EnvironmentConfig
+    ) -> None:
         super().__init__(scope, construct_id)
         settings = config.cache
         highly_available = settings.replicas > 0
@@ -64,7 +66,9 @@ class Cache(Construct):
             snapshot_retention_limit=7 if config.removal_policy != "destroy" else 0,
             preferred_maintenance_window="sun:04:30-sun:05:30",
         )
-        self.replication_group.apply_removal_policy(removal_policy(config.removal_policy, supports_snapshot=True))
+        self.replication_group.apply_removal_policy(
+            removal_policy(config.removal_policy, supports_snapshot=True)
+        )
         self.port = CACHE_PORT
         self.connections = ec2.Connections(
             security_groups=[self.security_group], default_port=ec2.Port.tcp(CACHE_PORT)

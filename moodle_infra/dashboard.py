@@ -11,7 +11,9 @@ PERIOD = Duration.minutes(5)
 
 
 class Dashboard(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, resources: MonitoredResources, name: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, resources: MonitoredResources, name: str
+    ) -> None:
         super().__init__(scope, construct_id)
         alb = resources.load_balancer.metrics
         database = resources.database
@@ -40,7 +42,10 @@ class Dashboard(Construct):
             ),
             (
                 "Response time",
-                [alb.target_response_time(period=PERIOD, statistic=statistic) for statistic in ("p50", "p95", "p99")],
+                [
+                    alb.target_response_time(period=PERIOD, statistic=statistic)
+                    for statistic in ("p50", "p95", "p99")
+                ],
             ),
             (
                 "Web tasks",

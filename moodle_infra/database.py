@@ -90,7 +90,14 @@ class Database(Construct):
             sns_topic_arn=events_topic.topic_arn,
             source_type="db-instance",
             source_ids=[self.instance.instance_identifier],
-            event_categories=["availability", "deletion", "failover", "failure", "low storage", "maintenance"],
+            event_categories=[
+                "availability",
+                "deletion",
+                "failover",
+                "failure",
+                "low storage",
+                "maintenance",
+            ],
             enabled=True,
         )
 

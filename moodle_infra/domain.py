@@ -17,13 +17,17 @@ def hosted_zone(scope: Construct, domain: CustomDomain | None) -> route53.IHoste
 
 
 def certificate(
-    scope: Construct, construct_id: str, domain: CustomDomain | None, *, existing_arn: str | None
+    scope: Construct,
+    construct_id: str,
+    domain: CustomDomain | None,
+    *,
+    zone: route53.IHostedZone | None,
+    existing_arn: str | None,
 ) -> acm.ICertificate | None:
     """A DNS-validated certificate in the scope's region when a hosted zone is configured, else the
     configured existing one, else none (no custom domain)."""
     if domain is None:
         return None
-    zone = hosted_zone(scope, domain)
     if zone is not None:
         return acm.Certificate(
             scope,

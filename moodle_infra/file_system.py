@@ -13,7 +13,9 @@ from moodle_infra.removal import removal_policy
 class FileSystem(Construct):
     """Encrypted, elastic-throughput EFS with backups and one access point owned by the image's user."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, config: EnvironmentConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, config: EnvironmentConfig
+    ) -> None:
         super().__init__(scope, construct_id)
         self.file_system = efs.FileSystem(
             self,
@@ -32,7 +34,9 @@ class FileSystem(Construct):
         self.access_point = self.file_system.add_access_point(
             "MoodleData",
             path="/moodledata",
-            posix_user=efs.PosixUser(uid=str(image_contract.RUNTIME_UID), gid=str(image_contract.RUNTIME_GID)),
+            posix_user=efs.PosixUser(
+                uid=str(image_contract.RUNTIME_UID), gid=str(image_contract.RUNTIME_GID)
+            ),
             create_acl=efs.Acl(
                 owner_uid=str(image_contract.RUNTIME_UID),
                 owner_gid=str(image_contract.RUNTIME_GID),

@@ -34,7 +34,11 @@ class LoadBalancer(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, description="Moodle ALB: CloudFront VPC origin only", allow_all_outbound=False
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Moodle ALB: CloudFront VPC origin only",
+            allow_all_outbound=False,
         )
         self.port = 443 if certificate else 80
         self.security_group.add_ingress_rule(
@@ -61,7 +65,9 @@ class LoadBalancer(Construct):
             certificates=[certificate] if certificate else None,
             ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if certificate else None,
             open=False,
-            default_action=elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="Not found"),
+            default_action=elbv2.ListenerAction.fixed_response(
+                404, content_type="text/plain", message_body="Not found"
+            ),
         )
 
     def _cloudfront_prefix_list_id(self) -> str:
@@ -71,11 +77,17 @@ class LoadBalancer(Construct):
             on_update=cr.AwsSdkCall(
                 service="EC2",
                 action="describeManagedPrefixLists",
-                parameters={"Filters": [{"Name": "prefix-list-name", "Values": [CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST]}]},
+                parameters={
+                    "Filters": [
+                        {"Name": "prefix-list-name", "Values": [CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST]}
+                    ]
+                },
                 physical_resource_id=cr.PhysicalResourceId.of(CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST),
                 output_paths=["PrefixLists.0.PrefixListId"],
             ),
-            policy=cr.AwsCustomResourcePolicy.from_sdk_calls(resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE),
+            policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
+                resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE
+            ),
             install_latest_aws_sdk=False,
         )
         return lookup.get_response_field("PrefixLists.0.PrefixListId")

@@ -33,7 +33,10 @@ MoodleImage = EcrImage | LocalImageBuild
 def container_image(scope: Construct, image: MoodleImage) -> ecs.ContainerImage:
     if isinstance(image, EcrImage):
         repository = ecr.Repository.from_repository_attributes(
-            scope, "MoodleImageRepository", repository_arn=image.repository_arn, repository_name=image.repository_name
+            scope,
+            "MoodleImageRepository",
+            repository_arn=image.repository_arn,
+            repository_name=image.repository_name,
         )
         return ecs.ContainerImage.from_ecr_repository(repository, image.tag)
     return ecs.ContainerImage.from_asset(str(image.directory), build_args=dict(image.build_args) or None)

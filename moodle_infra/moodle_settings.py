@@ -59,7 +59,9 @@ def moodle_settings(
         environment |= {"MOODLE_SMTP_HOST": site.smtp_host, "MOODLE_SMTP_PORT": str(site.smtp_port)}
         environment["MOODLE_SMTP_SECURE"] = "tls"
     if site.smtp_credentials_secret_arn:
-        smtp = secretsmanager.Secret.from_secret_complete_arn(scope, "SmtpCredentials", site.smtp_credentials_secret_arn)
+        smtp = secretsmanager.Secret.from_secret_complete_arn(
+            scope, "SmtpCredentials", site.smtp_credentials_secret_arn
+        )
         secrets |= {
             "MOODLE_SMTP_USER": ecs.Secret.from_secrets_manager(smtp, "username"),
             "MOODLE_SMTP_PASSWORD": ecs.Secret.from_secrets_manager(smtp, "password"),

@@ -81,12 +81,16 @@ class MoodleTaskDefinition(Construct):
             environment=runtime.settings.environment,
             secrets=secrets,
             logging=ecs.LogDriver.aws_logs(stream_prefix=command, log_group=log_group),
-            port_mappings=[ecs.PortMapping(container_port=image_contract.CONTAINER_PORT)] if serves_http else None,
+            port_mappings=[ecs.PortMapping(container_port=image_contract.CONTAINER_PORT)]
+            if serves_http
+            else None,
             stop_timeout=Duration.seconds(30),
             essential=True,
         )
         self.container.add_mount_points(
             ecs.MountPoint(
-                container_path=image_contract.SHARED_DATA_PATH, source_volume=SHARED_DATA_VOLUME, read_only=False
+                container_path=image_contract.SHARED_DATA_PATH,
+                source_volume=SHARED_DATA_VOLUME,
+                read_only=False,
             )
         )

@@ -15,7 +15,9 @@ class Notifications(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, email: str | None) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(self, "Key", description="Encrypts the Moodle notifications topic", enable_key_rotation=True)
+        self.key = kms.Key(
+            self, "Key", description="Encrypts the Moodle notifications topic", enable_key_rotation=True
+        )
         self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
         for service in PUBLISHING_SERVICES:
             principal = iam.ServicePrincipal(service)

@@ -4,7 +4,11 @@ from aws_cdk import RemovalPolicy
 
 from moodle_infra.config import RemovalMode
 
-_POLICIES = {"destroy": RemovalPolicy.DESTROY, "snapshot": RemovalPolicy.SNAPSHOT, "retain": RemovalPolicy.RETAIN}
+_POLICIES = {
+    "destroy": RemovalPolicy.DESTROY,
+    "snapshot": RemovalPolicy.SNAPSHOT,
+    "retain": RemovalPolicy.RETAIN,
+}
 
 
 def removal_policy(mode: RemovalMode, *, supports_snapshot: bool) -> RemovalPolicy:

@@ -72,10 +72,14 @@ class WebService(Construct):
             deregistration_delay=Duration.seconds(30),
         )
         self.service.connections.allow_from(
-            load_balancer.security_group, ec2.Port.tcp(image_contract.CONTAINER_PORT), "ALB to Moodle web tasks"
+            load_balancer.security_group,
+            ec2.Port.tcp(image_contract.CONTAINER_PORT),
+            "ALB to Moodle web tasks",
         )
 
-        scaling = self.service.auto_scale_task_count(min_capacity=config.min_tasks, max_capacity=config.max_tasks)
+        scaling = self.service.auto_scale_task_count(
+            min_capacity=config.min_tasks, max_capacity=config.max_tasks
+        )
         scaling.scale_on_cpu_utilization(
             "Cpu",
             target_utilization_percent=config.cpu_target_percent,

@@ -18,7 +18,13 @@ class MoodleStage(Stage):
     """dev, staging, prod (inside the pipeline) and sandbox (deployed from a laptop) are all this."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, image: MoodleImage, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        image: MoodleImage,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         primary = Environment(account=config.account, region=config.region)

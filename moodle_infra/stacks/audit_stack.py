@@ -12,7 +12,9 @@ from moodle_infra.notifications import Notifications
 
 
 class AuditStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.access_logs = AccessLogs(self, "AccessLogs", config=config).bucket
         self.trail = Audit(self, "Audit", config=config, access_logs=self.access_logs).trail

@@ -7,14 +7,16 @@ from aws_cdk import aws_certificatemanager as acm
 from constructs import Construct
 
 from moodle_infra.config import EnvironmentConfig
-from moodle_infra.domain import certificate
+from moodle_infra.domain import certificate, hosted_zone
 from moodle_infra.waf import WebAcl
 
 EDGE_REGION = "us-east-1"
 
 
 class EdgeSecurityStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, cross_region_references=True, **kwargs)
         self.web_acl = WebAcl(
             self, "Waf", name=f"moodle-{config.name}", log_retention_days=config.log_retention_days
@@ -24,5 +26,6 @@ class EdgeSecurityStack(Stack):
             self,
             "ViewerCertificate",
             domain,
+            zone=hosted_zone(self, domain),
             existing_arn=domain.cloudfront_certificate_arn if domain else None,
         )

@@ -10,7 +10,9 @@ AZ_COUNT = 2
 
 
 class NetworkStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: NetworkConfig, **kwargs: object) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: NetworkConfig, **kwargs: object
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.vpc = Network(self, "Network", config=config).vpc
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Entry point: the sandbox stage, deployable straight from a laptop, and the delivery pipeline."""
+
+import os
+from dataclasses import replace
+
+from aws_cdk import App
+
+from moodle_infra.config import ProjectConfig, load_from_context
+from moodle_infra.moodle_image import LocalImageBuild
+from pipeline.pipeline_stack import PipelineStack
+from stages.moodle_stage import MoodleStage
+
+
+def sandbox_config(config: ProjectConfig) -> ProjectConfig:
+    """The sandbox deploys into the caller's account when the CDK CLI knows it (``cdk deploy``)."""
+    caller_account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    if not caller_account:
+        return config
+    return replace(config, sandbox=replace(config.sandbox, account=caller_account))
+
+
+def build_app(app: App) -> App:
+    """Validate the whole configuration first, so that a bad setting never builds half a system."""
+    config = sandbox_config(load_from_context(app.node.try_get_context("moodle")))
+    MoodleStage(app, "Sandbox", config=config.sandbox, image=LocalImageBuild())
+    PipelineStack(app, "MoodlePipeline", config=config)
+    return app
+
+
+if __name__ == "__main__":
+    build_app(App()).synth()

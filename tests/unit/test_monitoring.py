@@ -1,0 +1,111 @@
+"""Audit trail, notifications, alarms and dashboard."""
+
+import pytest
+from aws_cdk.assertions import Match
+
+from tests.conftest import TemplateOf
+
+
+def test_trail_is_multi_region_validated_and_encrypted(template: TemplateOf) -> None:
+    template("prod", "Audit").has_resource_properties(
+        "AWS::CloudTrail::Trail",
+        {
+            "IsMultiRegionTrail": True,
+            "EnableLogFileValidation": True,
+            "IncludeGlobalServiceEvents": True,
+            "KMSKeyId": Match.any_value(),
+            "CloudWatchLogsLogGroupArn": Match.any_value(),
+        },
+    )
+
+
+def test_trail_bucket_is_encrypted_versioned_ssl_only_with_lifecycle(template: TemplateOf) -> None:
+    audit = template("prod", "Audit")
+    bucket = audit.find_resources(
+        "AWS::S3::Bucket", {"Properties": {"VersioningConfiguration": {"Status": "Enabled"}}}
+    )
+    trail_bucket = next(b for b in bucket.values() if "KMSMasterKeyID" in str(b["Properties"]))
+    rules = trail_bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rules[0]["Transitions"][0]["StorageClass"] == "GLACIER"
+    assert trail_bucket["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+    audit.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": Match.object_like(
+                {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                            )
+                        ]
+                    )
+                }
+            )
+        },
+    )
+
+
+def test_notifications_topic_is_encrypted_with_a_rotated_key(template: TemplateOf) -> None:
+    audit = template("prod", "Audit")
+    audit.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    audit.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_alarm_email_is_subscribed_only_when_configured(template: TemplateOf) -> None:
+    template("dev", "Audit").resource_count_is("AWS::SNS::Subscription", 0)
+
+
+EXPECTED_ALARMS = {
+    "AlbTarget5xx": "HTTPCode_Target_5XX_Count",
+    "Alb5xx": "HTTPCode_ELB_5XX_Count",
+    "AlbLatency": "TargetResponseTime",
+    "UnhealthyTargets": "UnHealthyHostCount",
+    "ServiceCpu": "CPUUtilization",
+    "ServiceMemory": "MemoryUtilization",
+    "DatabaseCpu": "CPUUtilization",
+    "DatabaseFreeStorage": "FreeStorageSpace",
+    "DatabaseConnections": "DatabaseConnections",
+    "CacheCpu001": "EngineCPUUtilization",
+    "CacheMemory001": "DatabaseMemoryUsagePercentage",
+    "CacheEvictions001": "Evictions",
+}
+
+
+def _alarms(template: TemplateOf, environment: str) -> dict[str, dict]:
+    return template(environment, "Application").find_resources("AWS::CloudWatch::Alarm")
+
+
+@pytest.mark.parametrize(("name", "metric"), EXPECTED_ALARMS.items())
+def test_alarm_exists_on_its_metric(template: TemplateOf, name: str, metric: str) -> None:
+    matching = [
+        a for logical_id, a in _alarms(template, "prod").items() if logical_id.startswith(f"Alarms{name}")
+    ]
+    assert len(matching) == 1, f"alarm {name} missing"
+    assert matching[0]["Properties"]["MetricName"] == metric
+
+
+def test_every_replica_of_the_cache_is_watched(template: TemplateOf) -> None:
+    prod = [logical_id for logical_id in _alarms(template, "prod") if logical_id.startswith("AlarmsCacheCpu")]
+    dev = [logical_id for logical_id in _alarms(template, "dev") if logical_id.startswith("AlarmsCacheCpu")]
+    assert (len(dev), len(prod)) == (1, 2)
+
+
+def test_every_alarm_notifies_the_topic(template: TemplateOf) -> None:
+    for logical_id, alarm in _alarms(template, "prod").items():
+        actions = alarm["Properties"]["AlarmActions"]
+        assert len(actions) == 1 and "Fn::ImportValue" in actions[0], f"{logical_id} notifies nobody"
+        assert "NotificationsTopic" in str(actions[0])
+
+
+def test_dashboard_shows_every_tier(template: TemplateOf) -> None:
+    dashboards = template("prod", "Application").find_resources("AWS::CloudWatch::Dashboard")
+    body = str(next(iter(dashboards.values()))["Properties"]["DashboardBody"])
+    for metric in (
+        "RequestCount",
+        "TargetResponseTime",
+        "CPUUtilization",
+        "DatabaseConnections",
+        "Evictions",
+    ):
+        assert metric in body

@@ -1,0 +1,1 @@
+"""Developer tools: synthesis summary and benchmark."""
