@@ -18,11 +18,10 @@ from socket import socket
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
-from smoke_certificates import certificates
-
 from smoke.runner import SmokeSettings
 from smoke.site import Site
 from smoke.timing import Backoff, RetryPolicy
+from tests.smoke.smoke_certificates import certificates
 
 LOGIN_PAGE = """<!DOCTYPE html>
 <html dir="ltr" lang="en"><head>

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from smoke_certificates import certificates
-from smoke_fake_site import FakeSite, SiteBehaviour, running_site
 
 from smoke.checks import CHECKS
 from smoke.cli import EXIT_FAILED, EXIT_PASSED, EXIT_USAGE, main
+from tests.smoke.smoke_certificates import certificates
+from tests.smoke.smoke_fake_site import FakeSite, SiteBehaviour, running_site
 
 Capture = pytest.CaptureFixture[str]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from smoke_fake_site import CDN_SECURITY_HEADERS, LOGIN_PAGE, SiteBehaviour, fast_settings, running_site
 
 from smoke.checks import CHECKS
 from smoke.origin import Resolver
 from smoke.report import CheckResult, Outcome
 from smoke.runner import run_smoke
 from smoke.timing import Backoff, RetryPolicy
+from tests.smoke.smoke_fake_site import (
+    CDN_SECURITY_HEADERS,
+    LOGIN_PAGE,
+    SiteBehaviour,
+    fast_settings,
+    running_site,
+)
 
 ALB_NAME = "internal-moodle-123.eu-west-1.elb.amazonaws.com"
 CHECK_NAMES = [check.name for check in CHECKS]
