@@ -22,10 +22,22 @@ class MonitoredResources:
     load_balancer: elbv2.ApplicationLoadBalancer
     target_group: elbv2.ApplicationTargetGroup
     service: ecs.FargateService
+    cron_service: ecs.FargateService
     database: rds.DatabaseInstance
     database_storage_gib: int
     database_max_connections: int
     cache_node_ids: list[str]
+
+
+def running_tasks(service: ecs.FargateService, period: Duration) -> cloudwatch.Metric:
+    """Container Insights' count of a service's running tasks."""
+    return cloudwatch.Metric(
+        namespace="ECS/ContainerInsights",
+        metric_name="RunningTaskCount",
+        dimensions_map={"ClusterName": service.cluster.cluster_name, "ServiceName": service.service_name},
+        period=period,
+        statistic="Minimum",
+    )
 
 
 def cache_node_ids(replication_group_id: str, replicas: int) -> list[str]:
@@ -85,6 +97,15 @@ class Alarms(Construct):
             threshold=85,
             evaluation_periods=3,
             description="Web tasks above 85% memory for 15 minutes",
+        )
+        self._alarm(
+            "CronNotRunning",
+            running_tasks(resources.cron_service, FIVE_MINUTES),
+            threshold=1,
+            evaluation_periods=3,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            description="No Moodle cron task for 15 minutes: no emails, backups or scheduled tasks run",
         )
         self._alarm(
             "DatabaseCpu",
@@ -151,6 +172,7 @@ class Alarms(Construct):
         description: str,
         evaluation_periods: int = 1,
         comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> None:
         alarm = cloudwatch.Alarm(
             self,
@@ -159,7 +181,7 @@ class Alarms(Construct):
             threshold=threshold,
             evaluation_periods=evaluation_periods,
             comparison_operator=comparison,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            treat_missing_data=treat_missing_data,
             alarm_description=description,
         )
         alarm.add_alarm_action(self._action)

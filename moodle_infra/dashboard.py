@@ -5,7 +5,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from moodle_infra.alarms import MonitoredResources
+from moodle_infra.alarms import MonitoredResources, running_tasks
 
 PERIOD = Duration.minutes(5)
 
@@ -59,6 +59,14 @@ class Dashboard(Construct):
                 [
                     resources.service.metric_cpu_utilization(period=PERIOD),
                     resources.service.metric_memory_utilization(period=PERIOD),
+                ],
+            ),
+            (
+                "Cron CPU and memory (%), running tasks",
+                [
+                    resources.cron_service.metric_cpu_utilization(period=PERIOD),
+                    resources.cron_service.metric_memory_utilization(period=PERIOD),
+                    running_tasks(resources.cron_service, PERIOD),
                 ],
             ),
             ("Database CPU (%)", [database.metric_cpu_utilization(period=PERIOD)]),

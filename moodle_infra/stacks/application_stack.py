@@ -117,6 +117,7 @@ class ApplicationStack(Stack):
             load_balancer=load_balancer.load_balancer,
             target_group=web.target_group,
             service=web.service,
+            cron_service=cron.service,
             database=database,
             database_storage_gib=config.database.allocated_storage_gib,
             database_max_connections=estimated_max_connections(config.database.instance_type),

@@ -63,6 +63,7 @@ EXPECTED_ALARMS = {
     "UnhealthyTargets": "UnHealthyHostCount",
     "ServiceCpu": "CPUUtilization",
     "ServiceMemory": "MemoryUtilization",
+    "CronNotRunning": "RunningTaskCount",
     "DatabaseCpu": "CPUUtilization",
     "DatabaseFreeStorage": "FreeStorageSpace",
     "DatabaseConnections": "DatabaseConnections",
@@ -83,6 +84,17 @@ def test_alarm_exists_on_its_metric(template: TemplateOf, name: str, metric: str
     ]
     assert len(matching) == 1, f"alarm {name} missing"
     assert matching[0]["Properties"]["MetricName"] == metric
+
+
+def test_a_stopped_cron_alarms_even_without_data(template: TemplateOf) -> None:
+    alarm = next(
+        a["Properties"]
+        for logical_id, a in _alarms(template, "prod").items()
+        if logical_id.startswith("AlarmsCron")
+    )
+    assert alarm["ComparisonOperator"] == "LessThanThreshold"
+    assert alarm["TreatMissingData"] == "breaching", "a cron that never started reports no data at all"
+    assert "CronService" in str(alarm["Dimensions"])
 
 
 def test_every_replica_of_the_cache_is_watched(template: TemplateOf) -> None:
