@@ -16,6 +16,8 @@ STATIC_PATH_PATTERNS = (
     "/theme/image.php/*",
     "/theme/font.php/*",
     "/theme/yui_combo.php*",
+    "/theme/yui_image.php*",
+    "/theme/jquery.php/*",
     "/theme/javascript.php/*",
     "/lib/javascript.php/*",
     "/lib/requirejs.php/*",
