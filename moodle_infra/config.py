@@ -123,7 +123,25 @@ class PipelineConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MoodleReleaseConfig:
+    """The Moodle release baked into the image, verified against its SHA-256 at build time.
+
+    ``sha256`` is the checksum of the release archive as published by download.moodle.org, checked
+    by whoever pins it. Until it is set, synthesis works but the image build stops with a message
+    saying so: an unverified download never becomes an image.
+    """
+
+    version: str
+    sha256: str | None = None
+
+    def build_args(self) -> dict[str, str]:
+        """The image's Docker build arguments (the Dockerfile refuses to build without a checksum)."""
+        return {"MOODLE_VERSION": self.version} | ({"MOODLE_SHA256": self.sha256} if self.sha256 else {})
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProjectConfig:
+    moodle_release: MoodleReleaseConfig
     pipeline: PipelineConfig
     environments: dict[str, EnvironmentConfig]
     """dev, staging and prod, in promotion order."""
@@ -209,6 +227,10 @@ _FARGATE_MEMORY_MIB: dict[int, tuple[int, ...] | range] = {
 _Rules = Mapping[type, Mapping[str, _Rule]]
 
 _RULES: _Rules = {
+    MoodleReleaseConfig: {
+        "version": _matching(r"\d+\.\d+(\.\d+)?", 'a Moodle release number like "5.1.6"'),
+        "sha256": _matching(r"[0-9a-f]{64}", "the SHA-256 of the release archive: 64 lowercase hex digits"),
+    },
     PipelineConfig: {
         "account": _ACCOUNT,
         "region": _REGION,
@@ -534,7 +556,7 @@ def _parse_environment(
     return _parse(EnvironmentConfig, merged, path, rules, errors, derived={"name": name})
 
 
-_TOP_LEVEL_SETTINGS = ("pipeline", "environment_defaults", "environments", "sandbox")
+_TOP_LEVEL_SETTINGS = ("moodle_release", "pipeline", "environment_defaults", "environments", "sandbox")
 
 
 def load_config(raw: object) -> ProjectConfig:
@@ -544,6 +566,9 @@ def load_config(raw: object) -> ProjectConfig:
     if top is None:
         raise ConfigError(errors)
     _report_unknown(top, _TOP_LEVEL_SETTINGS, "moodle", errors)
+    release = _parse(
+        MoodleReleaseConfig, top.get("moodle_release", MISSING), "moodle.moodle_release", _RULES, errors
+    )
     pipeline = _parse(PipelineConfig, top.get("pipeline", MISSING), "moodle.pipeline", _RULES, errors)
 
     defaults_path = "moodle.environment_defaults"
@@ -574,9 +599,11 @@ def load_config(raw: object) -> ProjectConfig:
                 environments[name] = environment
     sandbox = _parse_environment(SANDBOX, top.get("sandbox", MISSING), defaults, "moodle.sandbox", errors)
 
-    if errors or pipeline is None or sandbox is None:
+    if errors or release is None or pipeline is None or sandbox is None:
         raise ConfigError(errors)
-    return ProjectConfig(pipeline=pipeline, environments=environments, sandbox=sandbox)
+    return ProjectConfig(
+        moodle_release=release, pipeline=pipeline, environments=environments, sandbox=sandbox
+    )
 
 
 def load_from_context(value: object) -> ProjectConfig:

@@ -394,7 +394,7 @@ def test_unknown_top_level_setting_and_environment(raw: dict[str, Any]) -> None:
     raw["defaults"] = {}
     raw["environments"]["qa"] = raw["environments"]["dev"]
     assert errors_of(raw) == [
-        "moodle.defaults: unknown setting; allowed: environment_defaults, environments, pipeline, sandbox",
+        "moodle.defaults: unknown setting; allowed: environment_defaults, environments, moodle_release, pipeline, sandbox",
         "moodle.environments.qa: unknown environment; allowed: dev, staging, prod",
     ]
 
@@ -474,7 +474,7 @@ def test_smtp_with_credentials(raw: dict[str, Any]) -> None:
     [
         (
             "moodle",
-            "moodle: must be an object with pipeline, environment_defaults, environments, sandbox",
+            "moodle: must be an object with moodle_release, pipeline, environment_defaults, environments, sandbox",
         ),
         (
             {**SHIPPED, "environments": []},
@@ -496,10 +496,25 @@ def test_missing_context_key_says_where_it_belongs() -> None:
     with pytest.raises(ConfigError) as raised:
         load_from_context(None)
     assert raised.value.errors == [
-        'moodle: the "moodle" context key is missing from cdk.json; it must hold an object with pipeline, '
-        "environment_defaults, environments, sandbox"
+        'moodle: the "moodle" context key is missing from cdk.json; it must hold an object with '
+        "moodle_release, pipeline, environment_defaults, environments, sandbox"
     ]
 
 
 def test_load_from_context_loads_the_shipped_value() -> None:
     assert load_from_context(SHIPPED) == load_config(SHIPPED)
+
+
+def test_moodle_release_checksum_is_optional_but_must_be_a_sha256_when_given(raw: dict[str, Any]) -> None:
+    release = load_config(raw).moodle_release
+    assert release.build_args() == {"MOODLE_VERSION": release.version}, "no checksum, no MOODLE_SHA256"
+    checksum = "0123456789abcdef" * 4
+    set_setting(raw, "moodle_release.sha256", checksum)
+    assert load_config(raw).moodle_release.build_args()["MOODLE_SHA256"] == checksum
+    set_setting(raw, "moodle_release.sha256", "md5:abc")
+    set_setting(raw, "moodle_release.version", "latest")
+    assert errors_of(raw) == [
+        'moodle.moodle_release.version: must be a Moodle release number like "5.1.6", got "latest"',
+        "moodle.moodle_release.sha256: must be the SHA-256 of the release archive: 64 lowercase hex digits "
+        'or null, got "md5:abc"',
+    ]
