@@ -1,0 +1,161 @@
+<?php
+// install-or-upgrade: installs Moodle into an empty database or upgrades it to the code's version, then
+// backs Moodle's application and session caches with Redis. Safe to run any number of times, also at
+// once: a MySQL named lock, held on one connection for the whole run, lets one run do the work while the
+// others wait for it and then find nothing left to do. Exit codes are listed in docs/IMAGE.md.
+
+declare(strict_types=1);
+
+const EXIT_CONFIG = 2;
+const EXIT_DATABASE_TIMEOUT = 3;
+const EXIT_LOCK_TIMEOUT = 4;
+const EXIT_INSTALL_OR_UPGRADE_FAILED = 5;
+const EXIT_CACHE_SETUP_FAILED = 6;
+
+// MySQL errors that waiting will not cure: access denied (user, database) and unknown database.
+const PERMANENT_CONNECT_ERRORS = [1044, 1045, 1049];
+
+define('CLI_SCRIPT', true);
+// Only read the configuration: the database may not be reachable, or installed, yet.
+define('ABORT_AFTER_CONFIG', true);
+$moodledir = getenv('MOODLE_DIR') ?: '/var/www/moodle';
+// Exits with EXIT_CONFIG itself, naming any missing variable.
+require($moodledir . '/config.php');
+
+function say(string $message): void {
+    fwrite(STDERR, "install-or-upgrade: $message\n");
+}
+
+function fail(int $exitcode, string $message): never {
+    say("ERROR: $message");
+    exit($exitcode);
+}
+
+function seconds_from_env(string $name, int $default): int {
+    $value = getenv($name);
+    if ($value === false || $value === '') {
+        return $default;
+    }
+    if (!ctype_digit($value)) {
+        fail(EXIT_CONFIG, "environment variable $name must be a whole number of seconds");
+    }
+    return (int) $value;
+}
+
+function connect_when_ready(stdClass $cfg, int $waitseconds): mysqli {
+    $address = "{$cfg->dbhost}:{$cfg->dboptions['dbport']}";
+    $deadline = time() + $waitseconds;
+    while (true) {
+        try {
+            $db = mysqli_init();
+            $db->options(MYSQLI_OPT_CONNECT_TIMEOUT, 5);
+            $db->real_connect($cfg->dbhost, $cfg->dbuser, $cfg->dbpass, $cfg->dbname, $cfg->dboptions['dbport']);
+            return $db;
+        } catch (mysqli_sql_exception $e) {
+            if (in_array($e->getCode(), PERMANENT_CONNECT_ERRORS, true)) {
+                fail(EXIT_CONFIG, "the database at $address refused the configured credentials: {$e->getMessage()}");
+            }
+            if (time() >= $deadline) {
+                fail(EXIT_DATABASE_TIMEOUT, "the database at $address was not reachable within {$waitseconds} s: "
+                    . $e->getMessage());
+            }
+            say("waiting for the database at $address: {$e->getMessage()}");
+            sleep(2);
+        }
+    }
+}
+
+function acquire_lock(mysqli $db, string $name, int $waitseconds): void {
+    say("waiting up to {$waitseconds} s for the lock '$name'");
+    $result = $db->execute_query('SELECT GET_LOCK(?, ?)', [$name, $waitseconds])->fetch_row()[0];
+    if ($result !== 1 && $result !== '1') {
+        fail(EXIT_LOCK_TIMEOUT, "another install-or-upgrade held the lock '$name' for more than {$waitseconds} s");
+    }
+}
+
+// Moodle's own test (core_tables_exist): the config table exists once an installation has started.
+function is_installed(mysqli $db, string $prefix): bool {
+    $query = 'SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?';
+    return $db->execute_query($query, [$prefix . 'config'])->num_rows > 0;
+}
+
+// Runs a PHP script as a child process (a fresh Moodle bootstrap each), streaming its output.
+function run_php(string $script, string ...$arguments): int {
+    $process = proc_open([PHP_BINARY, $script, ...$arguments], [['file', '/dev/null', 'r'], STDOUT, STDERR], $pipes);
+    if ($process === false) {
+        return 1;
+    }
+    return proc_close($process);
+}
+
+function required_env(string ...$names): array {
+    $values = [];
+    $missing = [];
+    foreach ($names as $name) {
+        $value = getenv($name);
+        if ($value === false || $value === '') {
+            $missing[] = $name;
+        }
+        $values[] = (string) $value;
+    }
+    if ($missing) {
+        fail(EXIT_CONFIG, 'installing Moodle needs the environment variable(s) ' . implode(', ', $missing));
+    }
+    return $values;
+}
+
+function install(string $moodledir): void {
+    [$password, $email, $fullname, $shortname] = required_env(
+        'MOODLE_ADMIN_PASSWORD', 'MOODLE_ADMIN_EMAIL', 'MOODLE_SITE_FULLNAME', 'MOODLE_SITE_SHORTNAME');
+    say('the database is empty: installing Moodle');
+    $status = run_php("$moodledir/admin/cli/install_database.php",
+        '--agree-license',
+        '--adminuser=' . (getenv('MOODLE_ADMIN_USER') ?: 'admin'),
+        "--adminpass=$password",
+        "--adminemail=$email",
+        "--fullname=$fullname",
+        "--shortname=$shortname");
+    if ($status !== 0) {
+        fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "admin/cli/install_database.php failed with status $status");
+    }
+}
+
+function upgrade_if_pending(string $moodledir): void {
+    $upgradescript = "$moodledir/admin/cli/upgrade.php";
+    // Exit status 0: nothing to do, 2: an upgrade is pending.
+    $status = run_php($upgradescript, '--is-pending');
+    if ($status === 0) {
+        say('the database is up to date');
+        return;
+    }
+    if ($status !== 2) {
+        fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "admin/cli/upgrade.php --is-pending failed with status $status");
+    }
+    say('upgrading Moodle');
+    $status = run_php($upgradescript, '--non-interactive');
+    if ($status !== 0) {
+        fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "admin/cli/upgrade.php failed with status $status");
+    }
+}
+
+if (!in_array($CFG->dbtype, ['mysqli', 'mariadb', 'auroramysql'], true)) {
+    fail(EXIT_CONFIG, "MOODLE_DB_TYPE '{$CFG->dbtype}' is not supported: the lock needs MySQL or MariaDB");
+}
+mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
+$db = connect_when_ready($CFG, seconds_from_env('MOODLE_DB_WAIT_SECONDS', 300));
+// Lock names are server-wide: name this site's database and prefix (MySQL allows 64 characters).
+$lockname = substr("{$CFG->dbname}.{$CFG->prefix}install_or_upgrade", 0, 64);
+acquire_lock($db, $lockname, seconds_from_env('MOODLE_LOCK_WAIT_SECONDS', 3600));
+
+if (is_installed($db, $CFG->prefix)) {
+    upgrade_if_pending($moodledir);
+} else {
+    install($moodledir);
+}
+$status = run_php(__DIR__ . '/configure-cache.php');
+if ($status !== 0) {
+    fail(EXIT_CACHE_SETUP_FAILED, "configuring the Redis cache store failed with status $status");
+}
+// Closing the connection releases the lock.
+$db->close();
+say('done');
