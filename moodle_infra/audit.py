@@ -1,12 +1,16 @@
 """CloudTrail: who did what to the environment's account, kept in an encrypted, versioned bucket."""
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from compliance.acknowledgments import acknowledge
+from compliance.cdk_internals import AUTO_DELETE_PROVIDER, skip_checkov_on_provider
 from moodle_infra.config import EnvironmentConfig
+from moodle_infra.keys import logs_key
 from moodle_infra.removal import removal_policy
 from moodle_infra.retention import log_retention
 
@@ -61,5 +65,25 @@ class Audit(Construct):
             include_global_service_events=True,
             is_multi_region_trail=True,
             send_to_cloud_watch_logs=True,
-            cloud_watch_logs_retention=log_retention(config.log_retention_days),
+            cloud_watch_log_group=logs.LogGroup(
+                self,
+                "TrailLogs",
+                retention=log_retention(config.log_retention_days),
+                encryption_key=logs_key(self),
+                removal_policy=removal_policy(config.removal_policy, supports_snapshot=False),
+            ),
         )
+        acknowledge(
+            self.trail.node.find_child("LogsRole"),
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+            "CloudTrail's construct creates this role for itself and writes its one permission (put log "
+            "events into the trail's own log group) inline; the role cannot be passed in",
+        )
+        acknowledge(
+            self.bucket,
+            "NIST.800.53.R5-S3BucketReplicationEnabled",
+            "The trail bucket is versioned, KMS-encrypted, TLS-only and its log files are validated; a "
+            "cross-region copy would double the audit storage of a single-region deployment",
+        )
+        if config.removal_policy == "destroy":
+            skip_checkov_on_provider(Stack.of(self), AUTO_DELETE_PROVIDER)

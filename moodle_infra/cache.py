@@ -5,7 +5,9 @@ from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from compliance.acknowledgments import acknowledge
 from moodle_infra.config import EnvironmentConfig
+from moodle_infra.keys import secrets_key
 from moodle_infra.removal import removal_policy
 
 ENGINE_VERSION = "7.1"
@@ -34,6 +36,7 @@ class Cache(Construct):
             self,
             "AuthToken",
             description="AUTH token of Moodle's Redis",
+            encryption_key=secrets_key(self),
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=64, exclude_punctuation=True
             ),
@@ -73,7 +76,38 @@ class Cache(Construct):
         self.connections = ec2.Connections(
             security_groups=[self.security_group], default_port=ec2.Port.tcp(CACHE_PORT)
         )
+        self._acknowledge(config)
 
     @property
     def endpoint_address(self) -> str:
         return self.replication_group.attr_primary_end_point_address
+
+    def _acknowledge(self, config: EnvironmentConfig) -> None:
+        if config.cache.replicas == 0:
+            acknowledge(
+                self.replication_group,
+                "AwsSolutions-AEC4",
+                f"{config.name} runs Redis without a replica by configuration (cache.replicas is 0) to "
+                "save cost; losing the node logs users out and empties the cache, nothing more",
+            )
+        acknowledge(
+            self.replication_group,
+            "AwsSolutions-AEC5",
+            "Only the Moodle tasks' security groups may reach Redis, inside private subnets, with TLS "
+            "and an AUTH token; a non-default port would hide nothing from a client that can reach it",
+        )
+        acknowledge(
+            self.replication_group,
+            "NIST.800.53.R5-ElastiCacheRedisClusterAutomaticBackup",
+            "Redis holds only sessions and Moodle's rebuildable application cache; restoring a days-old "
+            "snapshot would only bring back expired sessions, so snapshots are kept for 7 days (none "
+            "in disposable environments) rather than 15",
+        )
+        for rule in ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEnabled"):
+            acknowledge(
+                self.auth_token,
+                rule,
+                "ElastiCache takes a new AUTH token only through its own ModifyReplicationGroup "
+                "rotation, and ECS hands the token to tasks when they start; a Secrets Manager schedule "
+                "would change the secret without changing Redis",
+            )

@@ -9,6 +9,7 @@ from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from compliance.acknowledgments import acknowledge, skip_checkov
 from moodle_infra.load_balancer import LoadBalancer
 
 STATIC_PATH_PATTERNS = (
@@ -122,7 +123,8 @@ class Edge(Construct):
             web_acl_id=web_acl_arn,
             domain_names=[domain_name] if domain_name else None,
             certificate=certificate,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            # Only a custom certificate can set the viewer TLS floor (CloudFront's default one cannot).
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             enable_ipv6=True,
             enable_logging=True,
@@ -130,6 +132,20 @@ class Edge(Construct):
             log_file_prefix="cloudfront/",
         )
         self.domain_name = domain_name or self.distribution.distribution_domain_name
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR1",
+            "Schools and training companies teach students wherever they are; a geo restriction would "
+            "lock out distance learners, and the WAF web ACL filters abusive traffic instead",
+        )
+        if certificate is None:
+            reason = (
+                "Without a custom domain the site is served on CloudFront's own domain with CloudFront's "
+                "default certificate, whose TLS floor cannot be raised; with a custom domain the "
+                "distribution requires TLS 1.2 (TLSv1.2_2021)"
+            )
+            acknowledge(self.distribution, "AwsSolutions-CFR4", reason)
+            skip_checkov(self.distribution, "CKV_AWS_174", reason)
         if hosted_zone and domain_name:
             target = route53.RecordTarget.from_alias(targets.CloudFrontTarget(self.distribution))
             route53.ARecord(self, "AliasIPv4", zone=hosted_zone, record_name=domain_name, target=target)

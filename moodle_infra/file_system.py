@@ -4,6 +4,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from constructs import Construct
 
+from compliance.acknowledgments import acknowledge
 from moodle_infra import image_contract
 from moodle_infra.config import EnvironmentConfig
 from moodle_infra.network import PRIVATE_SUBNETS
@@ -30,6 +31,12 @@ class FileSystem(Construct):
             out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
             removal_policy=removal_policy(config.removal_policy, supports_snapshot=False),
             allow_anonymous_access=False,
+        )
+        acknowledge(
+            self.file_system,
+            "NIST.800.53.R5-EFSInBackupPlan",
+            "EFS automatic backups are AWS Backup's own daily plan for the file system (35-day recovery "
+            "points in the aws/efs/automatic-backup-vault); a second plan would only double the copies",
         )
         self.access_point = self.file_system.add_access_point(
             "MoodleData",

@@ -5,14 +5,19 @@ from dataclasses import dataclass
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_efs as efs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from compliance.acknowledgments import acknowledge
 from moodle_infra import image_contract
+from moodle_infra.keys import logs_key
+from moodle_infra.managed_policy_role import ManagedPolicyRole
 from moodle_infra.moodle_settings import MoodleSettings
 
 CONTAINER_NAME = "moodle"
 SHARED_DATA_VOLUME = "moodledata"
+ECS_TASKS = iam.ServicePrincipal("ecs-tasks.amazonaws.com")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +53,8 @@ class MoodleTaskDefinition(Construct):
             "TaskDefinition",
             cpu=cpu,
             memory_limit_mib=memory_mib,
+            task_role=ManagedPolicyRole(self, "TaskRole", assumed_by=ECS_TASKS),
+            execution_role=ManagedPolicyRole(self, "ExecutionRole", assumed_by=ECS_TASKS),
             runtime_platform=ecs.RuntimePlatform(
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
                 cpu_architecture=ecs.CpuArchitecture.X86_64,
@@ -69,7 +76,11 @@ class MoodleTaskDefinition(Construct):
             self.task_definition.task_role, "elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"
         )
         log_group = logs.LogGroup(
-            self, "Logs", retention=runtime.log_retention, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "Logs",
+            retention=runtime.log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+            encryption_key=logs_key(self),
         )
         secrets = dict(runtime.settings.secrets)
         if installs:
@@ -93,4 +104,16 @@ class MoodleTaskDefinition(Construct):
                 source_volume=SHARED_DATA_VOLUME,
                 read_only=False,
             )
+        )
+        acknowledge(
+            self.task_definition,
+            "AwsSolutions-ECS2",
+            "The environment variables are Moodle's non-secret settings (host names, ports, site names); "
+            "every password and token reaches the container as an ECS secret from Secrets Manager",
+        )
+        acknowledge(
+            self.task_definition.obtain_execution_role(),
+            "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken, which the execution role needs to pull the image, has no "
+            "resource-level permissions; every other statement names its repository, log group or secret",
         )

@@ -4,6 +4,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from moodle_infra.keys import logs_key
 from moodle_infra.retention import log_retention
 
 MANAGED_RULE_GROUPS = (
@@ -48,6 +49,7 @@ class WebAcl(Construct):
             "Logs",
             log_group_name=f"aws-waf-logs-{name}",
             retention=log_retention(log_retention_days),
+            encryption_key=logs_key(self),
         )
         wafv2.CfnLoggingConfiguration(
             self,

@@ -1,20 +1,23 @@
 """Moodle itself: the ECS workloads, the internal ALB, CloudFront, alarms and the dashboard."""
 
+import itertools
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_efs as efs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from moodle_infra import image_contract
 from moodle_infra.alarms import Alarms, MonitoredResources, cache_node_ids
+from moodle_infra.cache import CACHE_PORT
 from moodle_infra.config import EnvironmentConfig
 from moodle_infra.cron_service import CronService
 from moodle_infra.dashboard import Dashboard
-from moodle_infra.database import estimated_max_connections
+from moodle_infra.database import DATABASE_PORT, estimated_max_connections
 from moodle_infra.domain import certificate, hosted_zone
 from moodle_infra.edge import Edge
 from moodle_infra.install_upgrade.construct import InstallOrUpgrade
@@ -103,13 +106,27 @@ class ApplicationStack(Stack):
         )
         cron = CronService(self, "Cron", cluster=self.cluster, runtime=runtime, config=config.cron)
         self.web_service = web.service
+        # Ingress rules on the data tier's security groups, created in this stack (remote_rule) so that
+        # the data stack never refers back to it, with literal ports so that rule checkers can read them.
+        # The tasks' own groups allow all outbound traffic (Moodle fetches feeds, updates and LTI tools
+        # from anywhere), so they need no egress rule of their own.
+        data_tier = (
+            (data.database.instance.connections, DATABASE_PORT),
+            (data.cache.connections, CACHE_PORT),
+            (data.file_system.file_system.connections, efs.FileSystem.DEFAULT_PORT),
+        )
         for workload, connections in (
             ("web", web.service.connections),
             ("install-or-upgrade", install.connections),
             ("cron", cron.service.connections),
         ):
-            for peer in (data.database.instance, data.cache.connections, data.file_system.file_system):
-                connections.allow_to_default_port(peer, f"Moodle {workload} tasks")
+            for peer, port in data_tier:
+                for peer_group, task_group in itertools.product(
+                    peer.security_groups, connections.security_groups
+                ):
+                    peer_group.add_ingress_rule(
+                        task_group, ec2.Port.tcp(port), f"Moodle {workload} tasks", remote_rule=True
+                    )
         for service in (web.service, cron.service):
             service.node.add_dependency(install.resource)
 

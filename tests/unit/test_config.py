@@ -394,7 +394,8 @@ def test_unknown_top_level_setting_and_environment(raw: dict[str, Any]) -> None:
     raw["defaults"] = {}
     raw["environments"]["qa"] = raw["environments"]["dev"]
     assert errors_of(raw) == [
-        "moodle.defaults: unknown setting; allowed: environment_defaults, environments, moodle_release, pipeline, sandbox",
+        "moodle.defaults: unknown setting; allowed: "
+        "environment_defaults, environments, moodle_release, pipeline, sandbox",
         "moodle.environments.qa: unknown environment; allowed: dev, staging, prod",
     ]
 
@@ -474,7 +475,8 @@ def test_smtp_with_credentials(raw: dict[str, Any]) -> None:
     [
         (
             "moodle",
-            "moodle: must be an object with moodle_release, pipeline, environment_defaults, environments, sandbox",
+            "moodle: must be an object with "
+            "moodle_release, pipeline, environment_defaults, environments, sandbox",
         ),
         (
             {**SHIPPED, "environments": []},

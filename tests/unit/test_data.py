@@ -1,5 +1,7 @@
 """Database, cache and file system: safety and sizing per environment."""
 
+from typing import Any
+
 import pytest
 from aws_cdk.assertions import Match
 
@@ -8,10 +10,10 @@ from moodle_infra.database import estimated_max_connections
 from tests.conftest import TemplateOf
 
 
-def _only(template: TemplateOf, environment: str, resource_type: str) -> dict:
+def _only(template: TemplateOf, environment: str, resource_type: str) -> dict[str, Any]:
     resources = template(environment, "Data").find_resources(resource_type)
     assert len(resources) == 1, f"{environment}: expected one {resource_type}, found {list(resources)}"
-    return next(iter(resources.values()))
+    return dict(next(iter(resources.values())))
 
 
 def test_database_is_mysql_84_with_explicit_minor_version_encrypted_and_private(template: TemplateOf) -> None:

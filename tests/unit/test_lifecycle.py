@@ -41,6 +41,12 @@ def _of_type(resources: dict[str, Any], resource_type: str) -> dict[str, dict[st
     return {logical_id: r for logical_id, r in resources.items() if r["Type"] == resource_type}
 
 
+def _policies(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Inline (AWS::IAM::Policy) and customer managed policies: the roles of our own constructs keep
+    their permissions in managed policies (moodle_infra/managed_policy_role.py)."""
+    return _of_type(resources, "AWS::IAM::Policy") | _of_type(resources, "AWS::IAM::ManagedPolicy")
+
+
 def _install_resource(resources: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     [(logical_id, resource)] = _of_type(resources, INSTALL_RESOURCE_TYPE).items()
     return logical_id, resource
@@ -75,7 +81,7 @@ def _secret_names(task_definition: dict[str, Any]) -> set[str]:
 def _handler_statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         statement
-        for logical_id, r in _of_type(resources, "AWS::IAM::Policy").items()
+        for logical_id, r in _policies(resources).items()
         if logical_id.startswith("InstallOrUpgrade")
         for statement in r["Properties"]["PolicyDocument"]["Statement"]
     ]
@@ -131,7 +137,7 @@ def test_install_starts_only_once_its_roles_may_read_secrets_and_mount_efs(resou
     roles = [task_definition[role]["Fn::GetAtt"][0] for role in ("TaskRoleArn", "ExecutionRoleArn")]
     role_policies = {
         logical_id
-        for logical_id, r in _of_type(resources, "AWS::IAM::Policy").items()
+        for logical_id, r in _policies(resources).items()
         if any({"Ref": role} in r["Properties"]["Roles"] for role in roles)
     }
 
@@ -184,7 +190,7 @@ def test_handler_may_pass_only_the_install_task_roles(resources: dict[str, Any])
 
 
 def test_no_policy_in_the_stack_allows_run_task_on_every_resource(resources: dict[str, Any]) -> None:
-    for logical_id, policy in _of_type(resources, "AWS::IAM::Policy").items():
+    for logical_id, policy in _policies(resources).items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if "ecs:RunTask" in _as_list(statement["Action"]):
                 assert "*" not in _as_list(statement["Resource"]), logical_id

@@ -1,5 +1,7 @@
 """Audit trail, notifications, alarms and dashboard."""
 
+from typing import Any
+
 import pytest
 from aws_cdk.assertions import Match
 
@@ -73,8 +75,8 @@ EXPECTED_ALARMS = {
 }
 
 
-def _alarms(template: TemplateOf, environment: str) -> dict[str, dict]:
-    return template(environment, "Application").find_resources("AWS::CloudWatch::Alarm")
+def _alarms(template: TemplateOf, environment: str) -> dict[str, Any]:
+    return dict(template(environment, "Application").find_resources("AWS::CloudWatch::Alarm"))
 
 
 @pytest.mark.parametrize(("name", "metric"), EXPECTED_ALARMS.items())
