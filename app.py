@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from aws_cdk import App
 
+from compliance.registration import register_compliance_checks
 from moodle_infra.config import ProjectConfig, load_from_context
 from moodle_infra.moodle_image import LocalImageBuild
 from pipeline.pipeline_stack import PipelineStack
@@ -23,8 +24,15 @@ def sandbox_config(config: ProjectConfig) -> ProjectConfig:
 def build_app(app: App) -> App:
     """Validate the whole configuration first, so that a bad setting never builds half a system."""
     config = sandbox_config(load_from_context(app.node.try_get_context("moodle")))
-    MoodleStage(app, "Sandbox", config=config.sandbox, image=LocalImageBuild())
-    PipelineStack(app, "MoodlePipeline", config=config)
+    release = config.moodle_release.build_args()
+    MoodleStage(
+        app,
+        "Sandbox",
+        config=config.sandbox,
+        image=LocalImageBuild(build_args=tuple(sorted(release.items()))),
+    )
+    PipelineStack(app, "MoodlePipeline", config=config, image_build_args=release)
+    register_compliance_checks(app)
     return app
 
 

@@ -1,0 +1,2 @@
+"""The delivery pipeline: one CodePipeline in the tooling account that builds the Moodle image and
+promotes every change through dev, staging and prod."""

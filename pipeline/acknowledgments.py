@@ -1,0 +1,195 @@
+"""Why each cdk-nag finding and checkov skip on the resources CDK Pipelines generates is acceptable.
+
+CDK Pipelines creates the cross-region replication bucket, one role per action and CodeBuild project,
+and gives each role an inline default policy built by CDK's grant methods. The findings below are listed
+one by one (cdk-nag matches finding IDs exactly), so any new wildcard still fails synthesis until someone
+reads it. The artifact bucket is ours (``artifact_store.py``), acknowledged where it is created.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from aws_cdk import ArnFormat, Stack, pipelines
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
+
+from compliance.acknowledgments import (
+    acknowledge,
+    acknowledge_internal,
+    skip_checkov,
+    skip_checkov_internal,
+    wildcard_resource_finding,
+)
+
+
+def _wildcard_actions(*actions: str) -> tuple[str, ...]:
+    return tuple(f"AwsSolutions-IAM5[Action::{action}]" for action in actions)
+
+
+ANY_RESOURCE = "AwsSolutions-IAM5[Resource::*]"
+ARTIFACT_READ = _wildcard_actions("s3:GetObject*", "s3:GetBucket*", "s3:List*")
+ARTIFACT_WRITE = _wildcard_actions("s3:DeleteObject*", "s3:Abort*")
+ARTIFACT_KEY = _wildcard_actions("kms:ReEncrypt*", "kms:GenerateDataKey*")
+GRANT_REASON = (
+    "CDK grant on the pipeline's own artifact bucket and KMS key: each wildcard spans the variants of one "
+    "permission (object versions, tags, multipart uploads), never another resource"
+)
+ARTIFACT_OBJECTS_REASON = (
+    "Objects of the pipeline's own artifact bucket, whose keys CodePipeline generates per run"
+)
+PROJECT_LOGS_REASON = (
+    "The CodeBuild project's own log streams and report groups, which CodeBuild names per build"
+)
+
+REPLICA_REASON = (
+    "Objects of the pipeline's own replication bucket for actions in another region (the us-east-1 stacks)"
+)
+INLINE_POLICY_REASON = (
+    "CDK Pipelines attaches every generated role's permissions as its inline default policy, scoped to "
+    "that one role; it offers no managed-policy alternative"
+)
+REPLICA_COPIES_REASON = (
+    "CDK's cross-region support stack creates this us-east-1 bucket for CodePipeline's copies of the "
+    "EdgeSecurity stacks' artifacts; the originals are in the versioned, access-logged artifact bucket"
+)
+REPLICATION_BUCKET_REASONS = {
+    "AwsSolutions-S1": REPLICA_COPIES_REASON,
+    "NIST.800.53.R5-S3BucketLoggingEnabled": REPLICA_COPIES_REASON,
+    "NIST.800.53.R5-S3BucketVersioningEnabled": REPLICA_COPIES_REASON,
+    "NIST.800.53.R5-S3BucketReplicationEnabled": "Artifacts are rebuilt from git by the next run: a replica "
+    "would protect nothing",
+}
+REPLICATION_BUCKET_CHECKOV_SKIPS = {
+    "CKV_AWS_18": REPLICA_COPIES_REASON,
+    "CKV_AWS_21": REPLICA_COPIES_REASON,
+}
+
+ASSET_PROJECTS_REASON = "Log and report groups of the asset publishing projects, created per asset type"
+
+REPLICA_KEYS_REASON = (
+    "KMS use of the cross-region replication buckets' keys, which CodePipeline references by alias from "
+    "another region and so cannot name by ARN"
+)
+ASSET_BUILDS_REASON = (
+    "CDK Pipelines lets the asset role start and watch the asset projects it creates per asset type, "
+    "which it cannot name in advance"
+)
+REGISTRY_LOGIN_REASON = (
+    "Registry logins (ecr and ecr-public GetAuthorizationToken, sts:GetServiceBearerToken) have no "
+    "resource-level permissions; docker needs them to pull the base image and push the Moodle image"
+)
+
+
+def acknowledge_pipeline_findings(
+    *,
+    pipeline: pipelines.CodePipeline,
+    image_build: pipelines.CodeBuildStep,
+    smoke_tests: Iterable[pipelines.CodeBuildStep],
+) -> None:
+    """Call after ``build_pipeline()``: the roles, projects and support stacks exist only then."""
+    stack = Stack.of(pipeline)
+    code_pipeline = pipeline.pipeline
+    artifact_objects = wildcard_resource_finding(stack, code_pipeline.artifact_bucket.arn_for_objects("*"))
+    read_artifacts = {
+        **dict.fromkeys((*ARTIFACT_READ, *ARTIFACT_KEY), GRANT_REASON),
+        artifact_objects: ARTIFACT_OBJECTS_REASON,
+    }
+    write_artifacts = {**read_artifacts, **dict.fromkeys(ARTIFACT_WRITE, GRANT_REASON)}
+
+    for policy in _default_policies(pipeline):
+        acknowledge(policy, "NIST.800.53.R5-IAMNoInlinePolicy", INLINE_POLICY_REASON)
+
+    support_buckets = [support.replication_bucket for support in code_pipeline.cross_region_support.values()]
+    for bucket in support_buckets:
+        _acknowledge_replication_bucket(bucket)
+    _acknowledge_policy(
+        code_pipeline.role.node.find_child("DefaultPolicy"),
+        {
+            **write_artifacts,
+            ANY_RESOURCE: REPLICA_KEYS_REASON,
+            **{
+                wildcard_resource_finding(stack, bucket.arn_for_objects("*")): REPLICA_REASON
+                for bucket in support_buckets
+            },
+        },
+    )
+
+    skip_checkov(code_pipeline.role.node.find_child("DefaultPolicy"), "CKV_AWS_111", REPLICA_KEYS_REASON)
+
+    (source_stage, *_) = code_pipeline.stages
+    for action in source_stage.actions:
+        role_path = f"Source/{action.action_properties.action_name}/CodePipelineActionRole/DefaultPolicy"
+        for finding, reason in write_artifacts.items():
+            acknowledge_internal(code_pipeline, role_path, finding, reason)
+
+    asset_publishing = {
+        **dict.fromkeys(ARTIFACT_READ, GRANT_REASON),
+        artifact_objects: ARTIFACT_OBJECTS_REASON,
+        ANY_RESOURCE: ASSET_BUILDS_REASON,
+        **dict.fromkeys(_logs_and_reports(stack, "*", "*"), ASSET_PROJECTS_REASON),
+    }
+    for finding, reason in asset_publishing.items():
+        acknowledge_internal(pipeline, "Assets/FileRole/DefaultPolicy", finding, reason)
+    skip_checkov_internal(pipeline, "Assets/FileRole/DefaultPolicy", "CKV_AWS_111", ASSET_BUILDS_REASON)
+
+    _acknowledge_project(pipeline.synth_project, write_artifacts)
+    _acknowledge_project(
+        pipeline.self_mutation_project,
+        {
+            **read_artifacts,
+            ANY_RESOURCE: "cloudformation:DescribeStacks and s3:ListBucket: the CDK CLI finds the bootstrap "
+            "stacks and buckets by name while the pipeline updates itself",
+            wildcard_resource_finding(stack, f"arn:*:iam::{stack.account}:role/*"): "Assumes only the CDK "
+            "bootstrap roles, by a condition on their aws-cdk:bootstrap-role tag",
+        },
+    )
+    _acknowledge_project(image_build.project, {**read_artifacts, ANY_RESOURCE: REGISTRY_LOGIN_REASON})
+    skip_checkov(_role_policy(image_build.project), "CKV_AWS_107", REGISTRY_LOGIN_REASON)
+    for smoke_test in smoke_tests:
+        _acknowledge_project(smoke_test.project, read_artifacts)
+
+
+def _acknowledge_replication_bucket(bucket: s3.IBucket) -> None:
+    for rule_id, reason in REPLICATION_BUCKET_REASONS.items():
+        acknowledge(bucket, rule_id, reason)
+    for check_id, comment in REPLICATION_BUCKET_CHECKOV_SKIPS.items():
+        skip_checkov(bucket, check_id, comment)
+
+
+def _acknowledge_project(project: codebuild.IProject, findings: Mapping[str, str]) -> None:
+    """A CodeBuild project's role: ``findings`` plus the project's own log streams and report groups."""
+    own_logs_and_reports = _logs_and_reports(
+        Stack.of(project), log_group=f"{project.project_name}:*", report_group=f"{project.project_name}-*"
+    )
+    _acknowledge_policy(
+        _role_policy(project), {**findings, **dict.fromkeys(own_logs_and_reports, PROJECT_LOGS_REASON)}
+    )
+
+
+def _role_policy(project: codebuild.IProject) -> IConstruct:
+    """The default policy of the project's role, which CDK Pipelines creates."""
+    if project.role is None:
+        raise ValueError(f"{project.node.path} has no role")
+    return project.role.node.find_child("DefaultPolicy")
+
+
+def _logs_and_reports(stack: Stack, log_group: str, report_group: str) -> tuple[str, str]:
+    """The findings for CodeBuild log groups ``/aws/codebuild/<log_group>`` and report groups
+    ``<report_group>``, with the ARNs written as CDK's CodeBuild grants write them."""
+    logs = stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=f"/aws/codebuild/{log_group}",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    reports = stack.format_arn(service="codebuild", resource="report-group", resource_name=report_group)
+    return wildcard_resource_finding(stack, logs), wildcard_resource_finding(stack, reports)
+
+
+def _acknowledge_policy(policy: IConstruct, findings: Mapping[str, str]) -> None:
+    for finding, reason in findings.items():
+        acknowledge(policy, finding, reason)
+
+
+def _default_policies(pipeline: pipelines.CodePipeline) -> list[IConstruct]:
+    return [construct for construct in pipeline.node.find_all() if construct.node.id == "DefaultPolicy"]

@@ -1,0 +1,310 @@
+"""The pipeline's shape as synthesized: stage order, what runs before and after each deployment,
+the image build, the image repository and the synth step."""
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+from aws_cdk import App, Stack, pipelines
+from aws_cdk import aws_ecr as ecr
+from aws_cdk.assertions import Template
+
+from moodle_infra.config import ProjectConfig
+from pipeline.image_build_step import IMAGE_BUILDSPEC, image_build_step
+from pipeline.image_repository import PULL_ACTIONS
+from pipeline.pipeline_stack import PipelineStack, pinned_cdk_cli_version
+from tests.pipeline.conftest import IMAGE_BUILD_ARGS
+
+ENVIRONMENT_STAGES = {"dev": "Dev", "staging": "Staging", "prod": "Prod"}
+
+
+def _pipeline(template: Template) -> dict[str, Any]:
+    pipelines = template.find_resources("AWS::CodePipeline::Pipeline")
+    assert len(pipelines) == 1
+    properties: dict[str, Any] = next(iter(pipelines.values()))["Properties"]
+    return properties
+
+
+def _actions(template: Template, stage_name: str) -> list[dict[str, Any]]:
+    stages = {stage["Name"]: stage for stage in _pipeline(template)["Stages"]}
+    actions: list[dict[str, Any]] = stages[stage_name]["Actions"]
+    return actions
+
+
+def _action(template: Template, stage_name: str, action_name: str) -> dict[str, Any]:
+    matching = [action for action in _actions(template, stage_name) if action["Name"] == action_name]
+    assert len(matching) == 1, f"{stage_name} has no single action {action_name}"
+    return matching[0]
+
+
+def _deployments(template: Template, stage_name: str) -> list[dict[str, Any]]:
+    return [a for a in _actions(template, stage_name) if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+
+
+def _project(template: Template, action: dict[str, Any]) -> dict[str, Any]:
+    logical_id = action["Configuration"]["ProjectName"]["Ref"]
+    properties: dict[str, Any] = template.to_json()["Resources"][logical_id]["Properties"]
+    return properties
+
+
+def _build_spec(project: dict[str, Any]) -> str:
+    """The BuildSpec as text; token parts (e.g. a report group ARN) stay as their JSON."""
+    build_spec = project["Source"]["BuildSpec"]
+    if isinstance(build_spec, str):
+        return build_spec
+    return "".join(part if isinstance(part, str) else json.dumps(part) for part in build_spec["Fn::Join"][1])
+
+
+def _policy_statements_of_project(template: Template, project_action: dict[str, Any]) -> list[dict[str, Any]]:
+    role_id = _project(template, project_action)["ServiceRole"]["Fn::GetAtt"][0]
+    policies = template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role_id}]}}
+    ).values()
+    return [
+        statement for policy in policies for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_pipeline_type_is_v2(pipeline_template: Template) -> None:
+    assert _pipeline(pipeline_template)["PipelineType"] == "V2"
+
+
+def test_stages_run_in_promotion_order(pipeline_template: Template) -> None:
+    names = [stage["Name"] for stage in _pipeline(pipeline_template)["Stages"]]
+    assert names == ["Source", "Build", "UpdatePipeline", "Assets", "Dev", "Staging", "Prod"]
+
+
+def test_source_is_the_configured_codeconnections_repository(
+    pipeline_template: Template, project_config: ProjectConfig
+) -> None:
+    (source,) = _actions(pipeline_template, "Source")
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    configuration = source["Configuration"]
+    assert configuration["ConnectionArn"] == project_config.pipeline.connection_arn
+    assert configuration["FullRepositoryId"] == project_config.pipeline.repository
+    assert configuration["BranchName"] == project_config.pipeline.branch
+
+
+def test_pipeline_lives_in_the_tooling_account(
+    pipeline_stack: PipelineStack, project_config: ProjectConfig
+) -> None:
+    assert (pipeline_stack.account, pipeline_stack.region) == (
+        project_config.pipeline.account,
+        project_config.pipeline.region,
+    )
+
+
+def test_every_kms_key_rotates(pipeline_template: Template) -> None:
+    keys = pipeline_template.find_resources("AWS::KMS::Key")
+    assert len(keys) == 2, "the cross-account artifact key and the notifications key"
+    assert all(key["Properties"]["EnableKeyRotation"] is True for key in keys.values())
+
+
+def test_artifacts_go_to_a_versioned_access_logged_bucket(
+    pipeline_stack: PipelineStack, pipeline_template: Template
+) -> None:
+    resources = pipeline_template.to_json()["Resources"]
+    (store,) = [
+        store["ArtifactStore"]
+        for store in _pipeline(pipeline_template)["ArtifactStores"]
+        if store["Region"] == pipeline_stack.region
+    ]
+    bucket = resources[store["Location"]["Ref"]]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    access_logs = resources[bucket["LoggingConfiguration"]["DestinationBucketName"]["Ref"]]["Properties"]
+    assert access_logs["VersioningConfiguration"] == {"Status": "Enabled"}
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == store["EncryptionKey"]["Id"]
+
+
+def test_synth_installs_tests_and_synthesizes_into_cdk_out(pipeline_template: Template) -> None:
+    project = _project(pipeline_template, _action(pipeline_template, "Build", "Synth"))
+    build_spec = json.loads(_build_spec(project))
+    assert build_spec["phases"]["install"]["commands"] == ["make install"]
+    assert build_spec["phases"]["build"]["commands"] == ["make test-fast", "make synth"]
+    assert build_spec["artifacts"]["base-directory"] == "cdk.out"
+    assert build_spec["cache"]["paths"] == ["/root/.cache/pip/**/*", "/root/.npm/**/*"]
+    assert project["Cache"] == {"Type": "LOCAL", "Modes": ["LOCAL_CUSTOM_CACHE"]}
+    assert project["Environment"]["PrivilegedMode"] is False, "synthesis needs no Docker"
+
+
+def test_self_mutation_uses_the_pinned_cdk_cli(pipeline_template: Template) -> None:
+    project = _project(pipeline_template, _action(pipeline_template, "UpdatePipeline", "SelfMutate"))
+    assert f"npm install -g aws-cdk@{pinned_cdk_cli_version()}" in _build_spec(project)
+
+
+def test_assets_are_published_by_one_project_per_asset_type(pipeline_template: Template) -> None:
+    assert [action["Name"] for action in _actions(pipeline_template, "Assets")] == ["FileAssets"]
+
+
+def test_image_is_built_before_the_dev_deployment(pipeline_template: Template) -> None:
+    image_build = _action(pipeline_template, "Dev", "BuildMoodleImage")
+    assert image_build["RunOrder"] < min(
+        action["RunOrder"] for action in _deployments(pipeline_template, "Dev")
+    )
+    for stage_name in ("Staging", "Prod"):
+        assert "BuildMoodleImage" not in [
+            action["Name"] for action in _actions(pipeline_template, stage_name)
+        ]
+
+
+def test_image_build_is_privileged_and_runs_the_image_buildspec(
+    pipeline_template: Template, expected_image_tag: str
+) -> None:
+    project = _project(pipeline_template, _action(pipeline_template, "Dev", "BuildMoodleImage"))
+    assert project["Environment"]["PrivilegedMode"] is True
+    build_spec = json.loads(_build_spec(project))
+    assert build_spec["phases"] == yaml.safe_load(IMAGE_BUILDSPEC.read_text())["phases"]
+    variables = {
+        variable["Name"]: variable["Value"] for variable in project["Environment"]["EnvironmentVariables"]
+    }
+    assert variables["IMAGE_TAG"] == expected_image_tag
+    assert "MoodleImagesRepository" in json.dumps(variables["IMAGE_REPOSITORY_URI"])
+    assert {name: variables[name] for name in IMAGE_BUILD_ARGS} == IMAGE_BUILD_ARGS
+
+
+def test_image_build_refuses_arguments_the_buildspec_would_ignore() -> None:
+    stack = Stack(App(), "Images")
+    with pytest.raises(ValueError, match="MOODLE_RELEASE"):
+        image_build_step(
+            source=pipelines.CodePipelineSource.connection("org/repo", "main", connection_arn="arn"),
+            repository=ecr.Repository.from_repository_name(stack, "Repository", "moodle"),
+            tag="img-0",
+            build_args={"MOODLE_RELEASE": "5.1.6"},
+        )
+
+
+def test_image_build_may_push_to_the_image_repository_only(pipeline_template: Template) -> None:
+    image_build = _action(pipeline_template, "Dev", "BuildMoodleImage")
+    ecr_statements = [
+        statement
+        for statement in _policy_statements_of_project(pipeline_template, image_build)
+        if any(action.startswith("ecr") for action in statement["Action"])
+    ]
+    for statement in ecr_statements:
+        if statement["Resource"] == "*":
+            assert set(statement["Action"]) == {
+                "ecr:GetAuthorizationToken",
+                "ecr-public:GetAuthorizationToken",
+                "sts:GetServiceBearerToken",
+            }
+        else:
+            assert statement["Resource"]["Fn::GetAtt"][0].startswith("MoodleImagesRepository")
+    assert any("ecr:PutImage" in statement["Action"] for statement in ecr_statements)
+
+
+@pytest.mark.parametrize("stage_name", ["Staging", "Prod"])
+def test_manual_approval_precedes_staging_and_prod(pipeline_template: Template, stage_name: str) -> None:
+    (approval,) = [
+        a for a in _actions(pipeline_template, stage_name) if a["ActionTypeId"]["Category"] == "Approval"
+    ]
+    assert approval["RunOrder"] < min(
+        action["RunOrder"] for action in _deployments(pipeline_template, stage_name)
+    )
+    assert stage_name.lower() in approval["Configuration"]["CustomData"]
+
+
+def test_dev_needs_no_approval(pipeline_template: Template) -> None:
+    assert all(
+        action["ActionTypeId"]["Category"] != "Approval" for action in _actions(pipeline_template, "Dev")
+    )
+
+
+@pytest.mark.parametrize(("environment", "stage_name"), ENVIRONMENT_STAGES.items())
+def test_smoke_tests_run_after_each_deployment_with_its_outputs(
+    pipeline_template: Template, environment: str, stage_name: str
+) -> None:
+    smoke = _action(pipeline_template, stage_name, f"SmokeTest-{environment}")
+    assert smoke["RunOrder"] > max(
+        action["RunOrder"] for action in _deployments(pipeline_template, stage_name)
+    )
+    (application_deploy,) = [
+        action
+        for action in _deployments(pipeline_template, stage_name)
+        if action["Name"] == "Application.Deploy"
+    ]
+    namespace = application_deploy["Namespace"]
+    variables = {
+        variable["name"]: variable["value"]
+        for variable in json.loads(smoke["Configuration"]["EnvironmentVariables"])
+    }
+    assert variables == {
+        "SMOKE_URL": f"#{{{namespace}.SiteUrl}}",
+        "SMOKE_ALB_DNS_NAME": f"#{{{namespace}.OriginDnsName}}",
+        "SMOKE_HEALTH_PATH": f"#{{{namespace}.HealthPath}}",
+    }
+
+
+@pytest.mark.parametrize(("environment", "stage_name"), ENVIRONMENT_STAGES.items())
+def test_smoke_tests_report_junit_to_the_environments_report_group(
+    pipeline_template: Template, environment: str, stage_name: str
+) -> None:
+    project = _project(pipeline_template, _action(pipeline_template, stage_name, f"SmokeTest-{environment}"))
+    build_spec = _build_spec(project)
+    assert "python3 -m smoke --junit-xml smoke-report.xml" in build_spec
+    assert '"file-format": "JUNITXML"' in build_spec
+    assert f"SmokeTestReports{environment}" in build_spec
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENT_STAGES)
+def test_stages_deploy_the_synth_time_image_tag(
+    pipeline_stack: PipelineStack, project_config: ProjectConfig, environment: str, expected_image_tag: str
+) -> None:
+    application = pipeline_stack.node.find_child(ENVIRONMENT_STAGES[environment]).node.find_child(
+        "Application"
+    )
+    assert isinstance(application, Stack)
+    task_definitions = Template.from_stack(application).find_resources("AWS::ECS::TaskDefinition")
+    images = {
+        json.dumps(container["Image"])
+        for task_definition in task_definitions.values()
+        for container in task_definition["Properties"]["ContainerDefinitions"]
+        if "dkr.ecr" in json.dumps(container["Image"])
+    }
+    tooling = project_config.pipeline
+    repository_uri = f"{tooling.account}.dkr.ecr.{tooling.region}."
+    assert images, "no task definition runs the Moodle image"
+    assert all(
+        repository_uri in image and f"/{tooling.image_repository_name}:{expected_image_tag}" in image
+        for image in images
+    )
+
+
+def test_image_repository_is_immutable_scanned_encrypted_and_retained(pipeline_template: Template) -> None:
+    (repository,) = pipeline_template.find_resources("AWS::ECR::Repository").values()
+    properties = repository["Properties"]
+    assert properties["ImageTagMutability"] == "IMMUTABLE"
+    assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert properties["EncryptionConfiguration"] == {"EncryptionType": "KMS"}
+    assert repository["DeletionPolicy"] == "Retain"
+    rules = json.loads(properties["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50} in [
+        rule["selection"] for rule in rules
+    ]
+
+
+def test_only_the_environment_accounts_may_pull_images(
+    pipeline_template: Template, project_config: ProjectConfig
+) -> None:
+    (repository,) = pipeline_template.find_resources("AWS::ECR::Repository").values()
+    (statement,) = repository["Properties"]["RepositoryPolicyText"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == sorted(PULL_ACTIONS)
+    principals = statement["Principal"]["AWS"]
+    accounts = {environment.account for environment in project_config.environments.values()}
+    assert len(principals) == len(accounts) == 3
+    assert {
+        json.dumps(principal).split(":iam::")[1].split(":root")[0] for principal in principals
+    } == accounts
+
+
+def test_outputs_name_the_pipeline_the_image_repository_and_the_topic(pipeline_template: Template) -> None:
+    outputs = pipeline_template.to_json()["Outputs"]
+    assert outputs["PipelineName"]["Value"] == {
+        "Ref": next(iter(pipeline_template.find_resources("AWS::CodePipeline::Pipeline")))
+    }
+    assert "MoodleImagesRepository" in json.dumps(outputs["ImageRepositoryUri"]["Value"])
+    assert outputs["NotificationTopicArn"]["Value"] == {
+        "Ref": next(iter(pipeline_template.find_resources("AWS::SNS::Topic")))
+    }
