@@ -51,8 +51,8 @@ def project_config(raw_config: dict[str, Any]) -> ProjectConfig:
 
 @pytest.fixture(scope="session")
 def stages(project_config: ProjectConfig) -> dict[str, MoodleStage]:
-    """dev, staging and prod as shipped, plus prod with a custom domain in a Route 53 zone and
-    staging with existing certificates: every distinct shape of an environment."""
+    """dev, staging and prod as shipped, plus prod with a custom domain in a Route 53 zone, staging
+    with existing certificates (every distinct shape of an environment) and dev with the next image."""
     app = App()
     configs = dict(project_config.environments)
     configs["prod-domain"] = replace(
@@ -71,10 +71,14 @@ def stages(project_config: ProjectConfig) -> dict[str, MoodleStage]:
             alb_certificate_arn="arn:aws:acm:eu-west-1:333333333333:certificate/22222222-2222-2222-2222-222222222222",
         ),
     )
-    return {
+    stages = {
         name: MoodleStage(app, name.title().replace("-", ""), config=config, image=TEST_IMAGE)
         for name, config in configs.items()
     }
+    stages["dev-next-image"] = MoodleStage(
+        app, "DevNextImage", config=configs["dev"], image=replace(TEST_IMAGE, tag="next-tag")
+    )
+    return stages
 
 
 @pytest.fixture(scope="session")

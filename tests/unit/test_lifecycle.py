@@ -1,16 +1,12 @@
 """Install-or-upgrade before every rollout, and cron as its own workload, in a synthesized dev stage."""
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
-from aws_cdk import App
-from aws_cdk.assertions import Template
 
 from moodle_infra import image_contract
 from moodle_infra.config import EnvironmentConfig, ProjectConfig
-from stages.moodle_stage import MoodleStage
-from tests.conftest import TEST_IMAGE
+from tests.conftest import TemplateOf
 
 INSTALL_RESOURCE_TYPE = "Custom::MoodleInstallOrUpgrade"
 
@@ -21,14 +17,11 @@ def dev(project_config: ProjectConfig) -> EnvironmentConfig:
 
 
 @pytest.fixture(scope="module")
-def templates(dev: EnvironmentConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+def templates(template: TemplateOf) -> tuple[dict[str, Any], dict[str, Any]]:
     """The dev Application stack as shipped, and the same with the next image."""
-    app = App()
-    current = MoodleStage(app, "Dev", config=dev, image=TEST_IMAGE)
-    upgraded = MoodleStage(app, "DevNextImage", config=dev, image=replace(TEST_IMAGE, tag="next-tag"))
     return (
-        Template.from_stack(current.application).to_json()["Resources"],
-        Template.from_stack(upgraded.application).to_json()["Resources"],
+        template("dev", "Application").to_json()["Resources"],
+        template("dev-next-image", "Application").to_json()["Resources"],
     )
 
 
