@@ -14,8 +14,7 @@ from constructs import Construct
 
 from moodle_infra import image_contract
 from moodle_infra.config import CronConfig
-from moodle_infra.moodle_task import MoodleRuntime, MoodleTaskDefinition
-from moodle_infra.network import PRIVATE_SUBNETS
+from moodle_infra.moodle_task import MoodleRuntime, MoodleTaskDefinition, moodle_service
 
 
 class CronService(Construct):
@@ -42,17 +41,11 @@ class CronService(Construct):
             cpu=config.cpu,
             memory_mib=config.memory_mib,
         )
-        self.service = ecs.FargateService(
+        self.service = moodle_service(
             self,
-            "Service",
             cluster=cluster,
-            task_definition=self.task.task_definition,
+            task=self.task,
             desired_count=1,
             min_healthy_percent=0,
             max_healthy_percent=100,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            vpc_subnets=PRIVATE_SUBNETS,
-            assign_public_ip=False,
-            platform_version=ecs.FargatePlatformVersion.LATEST,
-            propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )

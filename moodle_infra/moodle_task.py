@@ -14,6 +14,7 @@ from moodle_infra import image_contract
 from moodle_infra.keys import logs_key
 from moodle_infra.managed_policy_role import ManagedPolicyRole
 from moodle_infra.moodle_settings import MoodleSettings
+from moodle_infra.network import PRIVATE_SUBNETS
 
 CONTAINER_NAME = "moodle"
 SHARED_DATA_VOLUME = "moodledata"
@@ -117,3 +118,32 @@ class MoodleTaskDefinition(Construct):
             "ecr:GetAuthorizationToken, which the execution role needs to pull the image, has no "
             "resource-level permissions; every other statement names its repository, log group or secret",
         )
+
+
+def moodle_service(
+    scope: Construct,
+    *,
+    cluster: ecs.ICluster,
+    task: MoodleTaskDefinition,
+    desired_count: int,
+    min_healthy_percent: int,
+    max_healthy_percent: int,
+    health_check_grace_period: Duration | None = None,
+) -> ecs.FargateService:
+    """A long-running Moodle workload: private subnets without public IPs, and a circuit breaker that
+    rolls back a release whose tasks never reach a steady state."""
+    return ecs.FargateService(
+        scope,
+        "Service",
+        cluster=cluster,
+        task_definition=task.task_definition,
+        desired_count=desired_count,
+        min_healthy_percent=min_healthy_percent,
+        max_healthy_percent=max_healthy_percent,
+        circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+        vpc_subnets=PRIVATE_SUBNETS,
+        assign_public_ip=False,
+        health_check_grace_period=health_check_grace_period,
+        platform_version=ecs.FargatePlatformVersion.LATEST,
+        propagate_tags=ecs.PropagatedTagSource.SERVICE,
+    )

@@ -9,8 +9,7 @@ from constructs import Construct
 from moodle_infra import image_contract
 from moodle_infra.config import WebServiceConfig
 from moodle_infra.load_balancer import LoadBalancer
-from moodle_infra.moodle_task import CONTAINER_NAME, MoodleRuntime, MoodleTaskDefinition
-from moodle_infra.network import PRIVATE_SUBNETS
+from moodle_infra.moodle_task import CONTAINER_NAME, MoodleRuntime, MoodleTaskDefinition, moodle_service
 
 
 class WebService(Construct):
@@ -37,20 +36,14 @@ class WebService(Construct):
             memory_mib=config.memory_mib,
             serves_http=True,
         )
-        self.service = ecs.FargateService(
+        self.service = moodle_service(
             self,
-            "Service",
             cluster=cluster,
-            task_definition=self.task.task_definition,
+            task=self.task,
             desired_count=config.min_tasks,
             min_healthy_percent=100,
             max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            vpc_subnets=PRIVATE_SUBNETS,
-            assign_public_ip=False,
             health_check_grace_period=Duration.seconds(120),
-            platform_version=ecs.FargatePlatformVersion.LATEST,
-            propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
         self.target_group = load_balancer.listener.add_targets(
             "Moodle",
