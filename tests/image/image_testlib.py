@@ -7,13 +7,16 @@ rewrite exactly that string and nothing else (see ``rewrite``), so what runs is 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +31,6 @@ from moodle_infra import image_contract
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 IMAGE_DIR = REPO_ROOT / "image"
-ENTRYPOINT = IMAGE_DIR / "bin" / "entrypoint.sh"
 FAKE_MOODLE_DIR = Path(__file__).resolve().parent / "fake_moodle"
 
 # Exit codes of the entrypoint and install-or-upgrade (docs/IMAGE.md).
@@ -63,6 +65,19 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not ready after {timeout} s")
         time.sleep(0.05)
+
+
+@functools.cache
+def entrypoint() -> Path:
+    """The entrypoint in a root-owned, world-readable copy of image/bin, as the Dockerfile installs it:
+    the runtime user cannot reach the checkout when it lies below a private directory."""
+    helpers = Path(tempfile.mkdtemp(prefix="moodle-image-bin-"))
+    atexit.register(shutil.rmtree, helpers, ignore_errors=True)
+    helpers.chmod(0o755)
+    installed = helpers / "bin"
+    shutil.copytree(IMAGE_DIR / "bin", installed)
+    installed.chmod(0o755)
+    return installed / "entrypoint.sh"
 
 
 def runtime_user_prefix() -> list[str]:
@@ -148,7 +163,7 @@ def run_entrypoint(
     env: Mapping[str, str], *args: str, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*runtime_user_prefix(), str(ENTRYPOINT), *args],
+        [*runtime_user_prefix(), str(entrypoint()), *args],
         env=dict(env),
         capture_output=True,
         text=True,
@@ -333,7 +348,7 @@ def start_web_stack(env: Mapping[str, str], work_dir: Path, http_port: int) -> W
     log_path = make_runtime_file(work_dir / "web.log")
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [*runtime_user_prefix(), str(ENTRYPOINT), image_contract.COMMAND_WEB],
+            [*runtime_user_prefix(), str(entrypoint()), image_contract.COMMAND_WEB],
             env=dict(env),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.image.image_testlib import (
-    ENTRYPOINT,
     EXIT_CACHE_SETUP_FAILED,
     EXIT_CONFIG,
     EXIT_DATABASE_TIMEOUT,
@@ -22,6 +21,7 @@ from tests.image.image_testlib import (
     EXIT_INSTALL_OR_UPGRADE_FAILED,
     EXIT_LOCK_TIMEOUT,
     MariaDB,
+    entrypoint,
     free_port,
     make_runtime_dir,
     make_runtime_file,
@@ -106,7 +106,7 @@ def test_cron_loop_stops_the_container_when_cron_fails(env: dict[str, str], fake
 
 
 def test_cron_loop_restarts_cron_until_stopped(env: dict[str, str], fake_log: Path) -> None:
-    process = subprocess.Popen([*runtime_user_prefix(), str(ENTRYPOINT), "cron"], env=env)
+    process = subprocess.Popen([*runtime_user_prefix(), str(entrypoint()), "cron"], env=env)
     time.sleep(1)
     process.send_signal(signal.SIGTERM)
 
@@ -180,7 +180,7 @@ def test_first_run_installs_and_the_second_only_checks(db_env: dict[str, str], f
 def test_concurrent_runs_install_exactly_once(db_env: dict[str, str], fake_log: Path) -> None:
     runs = {
         name: subprocess.Popen(
-            [*runtime_user_prefix(), str(ENTRYPOINT), "install-or-upgrade"],
+            [*runtime_user_prefix(), str(entrypoint()), "install-or-upgrade"],
             env={**db_env, "FAKE_RUN_ID": name, "FAKE_STEP_SECONDS": "1"},
             stderr=subprocess.DEVNULL,
         )
