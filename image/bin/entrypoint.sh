@@ -57,7 +57,8 @@ run_web() {
     trap 'stopping=true; kill -QUIT $fpm_pid $nginx_pid 2>/dev/null || true' TERM INT QUIT
     php-fpm --nodaemonize &
     fpm_pid=$!
-    nginx &
+    # -e: log to stderr from the start, before nginx.conf is read (Debian's default log file is root's).
+    nginx -e stderr &
     nginx_pid=$!
 
     wait -n -p stopped_pid "$fpm_pid" "$nginx_pid" || status=$?
