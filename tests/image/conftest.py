@@ -1,7 +1,11 @@
-"""Fixtures of the image tests; the helpers they use are in image_testlib.py."""
+"""Fixtures of the image tests: the image built from image/Dockerfile, and the local services it uses.
+
+The harness is in container.py, the shared helpers in image_testlib.py.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -10,17 +14,50 @@ from pathlib import Path
 
 import pytest
 
+from tests.image.container import (
+    ReleaseArchive,
+    build_image,
+    free_port,
+    loopback_file_server,
+    pack_release,
+    require_podman,
+)
 from tests.image.image_testlib import (
     DB_PASSWORD,
     DB_USER,
+    FAKE_MOODLE_DIR,
     MariaDB,
     Redis,
-    free_port,
-    make_fake_moodle,
     redis_answers,
     require_binaries,
     wait_until,
 )
+from tests.image.real_moodle import (
+    PREVIOUS_SOURCE_VARIABLE,
+    SOURCE_VARIABLE,
+    RealImage,
+    build_real_image,
+)
+
+FAKE_RELEASE_VERSION = "5.1.6"
+
+# The PHP extensions Moodle 5.1's composer.json requires: composer refuses to install without them.
+MOODLE_COMPOSER_EXTENSIONS = (
+    "ctype", "curl", "dom", "fileinfo", "gd", "hash", "iconv", "intl", "json", "mbstring", "openssl", "pcre",
+    "simplexml", "sodium", "spl", "xml", "xmlreader", "zip", "zlib",
+)  # fmt: skip
+
+FORBIDDEN_FILES = (
+    "vendor/autoload.php",
+    "composer.json",
+    "composer.lock",
+    ".git/config",
+    "lib/tests/fixtures/sample.txt",
+    "admin/environment.xml",
+    "README.md",
+    "config.php",
+)
+"""Files in the web root that nginx must never serve; the fake release carries each with a secret."""
 
 
 @pytest.fixture
@@ -32,9 +69,78 @@ def world_tmp() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.fixture
-def fake_moodle(world_tmp: Path) -> Path:
-    return make_fake_moodle(world_tmp / "moodle", public_layout=True)
+@pytest.fixture(scope="session")
+def release_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="moodle-releases-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def release_url(release_dir: Path) -> Iterator[str]:
+    """Where builds download release archives: release_dir, served on loopback."""
+    with loopback_file_server(release_dir) as url:
+        yield url
+
+
+def write_composer_files(root: Path, requirements: dict[str, str]) -> None:
+    """A composer.json and its lock with platform requirements only, like Moodle's (no runtime packages)."""
+    platform = {"php": ">=8.2.0", **requirements}
+    lock = {"content-hash": "", "packages": [], "packages-dev": [], "platform": platform, "platform-dev": []}
+    (root / "composer.json").write_text(json.dumps({"name": "test/fake-moodle", "require": platform}))
+    (root / "composer.lock").write_text(json.dumps(lock))
+
+
+def make_fake_release(root: Path, *, public_layout: bool) -> Path:
+    """A tiny Moodle-shaped tree whose CLI scripts record their calls (fake_moodle/), with the files nginx
+    must hide and a composer.json with Moodle's platform requirements."""
+    shutil.copytree(FAKE_MOODLE_DIR / "lib", root / "lib")
+    shutil.copytree(FAKE_MOODLE_DIR / "admin", root / "admin")
+    webroot = root / "public" if public_layout else root
+    shutil.copytree(FAKE_MOODLE_DIR / "webroot", webroot, dirs_exist_ok=True)
+    for name in FORBIDDEN_FILES:
+        (webroot / name).parent.mkdir(parents=True, exist_ok=True)
+        (webroot / name).write_text("<?php echo 'secret';\n")
+    write_composer_files(root, {f"ext-{name}": "*" for name in MOODLE_COMPOSER_EXTENSIONS})
+    # Release archives carry no config.php; a stale one must not survive into the image all the same.
+    (root / "config.php").write_text("<?php // stale\n")
+    return root
+
+
+def pack_fake_release(release_dir: Path, *, public_layout: bool) -> ReleaseArchive:
+    layout = "public" if public_layout else "flat"
+    tree = make_fake_release(release_dir / f"tree-{layout}", public_layout=public_layout)
+    return pack_release(tree, release_dir / f"fake-{layout}.tgz", version=FAKE_RELEASE_VERSION)
+
+
+def built(release: ReleaseArchive, release_url: str, tag: str) -> str:
+    build = build_image(tag=tag, release_url=f"{release_url}/{release.path.name}", release=release)
+    assert build.result.returncode == 0, build.output[-6000:]
+    return tag
+
+
+@pytest.fixture(scope="session")
+def fake_release(release_dir: Path) -> ReleaseArchive:
+    """A fake Moodle release in 5.1's layout (web root public/)."""
+    return pack_fake_release(release_dir, public_layout=True)
+
+
+@pytest.fixture(scope="session")
+def fake_image(fake_release: ReleaseArchive, release_url: str) -> str:
+    """The image built from image/Dockerfile with the fake release."""
+    require_podman()
+    return built(fake_release, release_url, "localhost/moodle-test:fake-public")
+
+
+@pytest.fixture(scope="session")
+def fake_flat_image(release_dir: Path, release_url: str) -> str:
+    """The same with a fake release in the flat layout of Moodle 5.0 and older."""
+    require_podman()
+    release = pack_fake_release(release_dir, public_layout=False)
+    return built(release, release_url, "localhost/moodle-test:fake-flat")
+
+
+# --- Local services ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -43,37 +149,20 @@ def mariadb() -> Iterator[MariaDB]:
     root = Path(tempfile.mkdtemp(prefix="moodle-image-mariadb-"))
     datadir, socket_path, port = root / "data", root / "mysqld.sock", free_port()
     subprocess.run(
-        [
-            "mariadb-install-db",
-            "--no-defaults",
-            f"--datadir={datadir}",
-            "--user=root",
-            "--auth-root-authentication-method=socket",
-            "--skip-test-db",
-        ],
+        ["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=root",
+         "--auth-root-authentication-method=socket", "--skip-test-db"],
         capture_output=True,
         check=True,
         timeout=120,
-    )
+    )  # fmt: skip
     server = subprocess.Popen(
-        [
-            "mariadbd",
-            "--no-defaults",
-            f"--datadir={datadir}",
-            f"--socket={socket_path}",
-            f"--port={port}",
-            "--bind-address=127.0.0.1",
-            "--user=root",
-            f"--pid-file={root / 'mysqld.pid'}",
-            f"--log-error={root / 'error.log'}",
-            "--skip-log-bin",
-            "--skip-name-resolve",
-            "--innodb-buffer-pool-size=256M",
-            "--innodb-flush-log-at-trx-commit=0",
-        ],
+        ["mariadbd", "--no-defaults", f"--datadir={datadir}", f"--socket={socket_path}", f"--port={port}",
+         "--bind-address=127.0.0.1", "--user=root", f"--pid-file={root / 'mysqld.pid'}",
+         f"--log-error={root / 'error.log'}", "--skip-log-bin", "--skip-name-resolve",
+         "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=0"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     database = MariaDB(port=port, socket_path=socket_path)
     try:
         wait_until(socket_path.exists, 60, "MariaDB")
@@ -127,3 +216,18 @@ def redis_tls() -> Iterator[Redis]:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- Real Moodle (opt-in) ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def real_image(release_dir: Path, release_url: str) -> RealImage:
+    """The image built with the Moodle tree in MOODLE_SRC as its release (skipped without it)."""
+    return build_real_image(SOURCE_VARIABLE, release_dir, release_url)
+
+
+@pytest.fixture(scope="session")
+def previous_real_image(release_dir: Path, release_url: str) -> RealImage:
+    """The image built with the older Moodle tree in MOODLE_SRC_PREVIOUS (skipped without it)."""
+    return build_real_image(PREVIOUS_SOURCE_VARIABLE, release_dir, release_url)

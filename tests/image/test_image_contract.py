@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
+import pytest
 import yaml
 
 from moodle_infra import image_contract
-from tests.image.image_testlib import IMAGE_DIR, REPO_ROOT
+from tests.image.container import DEBIAN_RELEASE, REPO_ROOT
+from tests.image.image_testlib import IMAGE_DIR
 
 DOCKERFILE = (IMAGE_DIR / "Dockerfile").read_text()
 NGINX = (IMAGE_DIR / "nginx" / "nginx.conf").read_text()
@@ -52,14 +56,15 @@ def test_runs_as_the_runtime_user() -> None:
     assert f"\nUSER {image_contract.RUNTIME_UID}:{image_contract.RUNTIME_GID}\n" in DOCKERFILE
     # Debian's www-data owns the directories the runtime user writes.
     assert image_contract.RUNTIME_UID == image_contract.RUNTIME_GID == 33
-    assert "install -d -o www-data -g www-data" in DOCKERFILE
+    assert "install -d -o www-data -g www-data -m 0770 /var/cache/moodle" in DOCKERFILE
 
 
 def test_shared_data_path() -> None:
     path = image_contract.SHARED_DATA_PATH
 
     assert f"'MOODLE_DATAROOT', '{path}'" in CONFIG_PHP
-    assert f"install -d -o www-data -g www-data -m 0770 {path} /var/cache/moodle" in DOCKERFILE
+    # Root's until EFS is mounted over it: without the mount the entrypoint refuses to start.
+    assert f"install -d -m 0755 {path}" in DOCKERFILE
     assert re.search(rf"location /dataroot/ \{{\s*internal;\s*alias {re.escape(path)}/;", NGINX)
     assert (IMAGE_DIR / "php" / "opcache-blacklist.txt").read_text() == f"{path}/\n"
     assert f"MOODLE_DATAROOT:-{path}" in ENTRYPOINT
@@ -97,8 +102,8 @@ def test_max_input_vars_is_enough_for_moodle() -> None:
 def test_opcache_never_revalidates_the_immutable_code() -> None:
     assert setting(OPCACHE_INI, "opcache.enable") == "1"
     assert setting(OPCACHE_INI, "opcache.validate_timestamps") == "0"
-    assert setting(OPCACHE_INI, "opcache.blacklist_filename") == "/usr/local/etc/php/opcache-blacklist.txt"
-    assert "COPY php/opcache-blacklist.txt /usr/local/etc/php/opcache-blacklist.txt" in DOCKERFILE
+    assert setting(OPCACHE_INI, "opcache.blacklist_filename") == "/etc/php/opcache-blacklist.txt"
+    assert "COPY --chmod=0644 php/opcache-blacklist.txt /etc/php/opcache-blacklist.txt" in DOCKERFILE
 
 
 def test_php_fpm_keeps_the_environment_and_sizes_its_pool_from_it() -> None:
@@ -111,20 +116,28 @@ def test_php_fpm_keeps_the_environment_and_sizes_its_pool_from_it() -> None:
         assert re.search(rf'^\s*export {name}="\${{{name}:-\d+}}"$', ENTRYPOINT, re.MULTILINE), name
 
 
-def test_every_configuration_file_is_copied_into_the_image() -> None:
+def test_every_configuration_file_is_copied_into_the_image_with_its_mode() -> None:
+    # A pipeline's source archive need not keep file modes: each COPY of the build context sets one.
     for directory in ("php", "php-fpm", "nginx", "moodle"):
         for path in (IMAGE_DIR / directory).iterdir():
-            assert f"COPY {directory}/{path.name} " in DOCKERFILE, path
-    assert "COPY bin/ /usr/local/lib/moodle-image/" in DOCKERFILE
+            assert f"COPY --chmod=0644 {directory}/{path.name} " in DOCKERFILE, path
+    assert "COPY --chmod=0755 bin/ /usr/local/lib/moodle-image/" in DOCKERFILE
     assert '\nENTRYPOINT ["/usr/local/lib/moodle-image/entrypoint.sh"]\n' in DOCKERFILE
+    context_copies = re.findall(r"^COPY (?!--from=)(.*)$", DOCKERFILE, re.MULTILINE)
+    assert context_copies
+    assert all(copy.startswith("--chmod=") for copy in context_copies), context_copies
 
 
-def test_base_images_come_from_public_ecr() -> None:
+def test_base_image_is_debian_from_public_ecr_and_nothing_comes_from_docker_hub() -> None:
     images = re.findall(r"^ARG \w+_IMAGE=(\S+)$", DOCKERFILE, re.MULTILINE)
 
-    assert images
-    assert all(image.startswith("public.ecr.aws/docker/library/") for image in images)
-    assert all(":" in image and not image.endswith(":latest") for image in images)
+    assert images == [f"public.ecr.aws/debian/debian:{DEBIAN_RELEASE}-slim"]
+    assert re.findall(r"^FROM (\S+)", DOCKERFILE, re.MULTILINE) == ["${BASE_IMAGE}", "php", "php"]
+    # A BuildKit frontend line would pull docker/dockerfile from Docker Hub.
+    assert not re.search(r"^#\s*syntax\s*=", DOCKERFILE, re.MULTILINE | re.IGNORECASE)
+    assert "docker.io" not in DOCKERFILE
+    assert "pecl install" not in DOCKERFILE
+    assert "docker-php-ext" not in DOCKERFILE
 
 
 def test_moodle_release_checksum_has_no_default() -> None:
@@ -143,3 +156,39 @@ def test_buildspec_passes_the_release_build_arguments_and_skips_existing_tags() 
     assert "docker login --username AWS --password-stdin public.ecr.aws" in commands
     assert '--tag "$IMAGE_REPOSITORY_URI:$IMAGE_TAG"' in commands
     assert re.search(r"^\s+image$", commands, re.MULTILINE), "the build context is image/"
+
+
+DOCKER_HUB_REFERENCES = re.compile(
+    r"docker\.io/|hub\.docker\.com|registry-1\.docker|public\.ecr\.aws/docker/library/"
+    # A bare image name (FROM debian:13, image: php:8.4) is Docker Hub's.
+    r"|^\s*(?:FROM|image:)\s+(?![\w.-]+\.[a-z]{2,}/|\$\{|localhost/|php\b|moodle\b)[\w./-]+[:@]",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def test_nothing_in_the_project_pulls_from_docker_hub() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    offenders = [
+        name
+        for name in tracked
+        if name and not name.startswith("tests/") and DOCKER_HUB_REFERENCES.search(read_text(REPO_ROOT / name))
+    ]
+
+    assert offenders == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["FROM debian:13", "FROM public.ecr.aws/docker/library/php:8.4-fpm", "image: docker.io/library/redis:7"],
+)
+def test_docker_hub_references_are_recognised(line: str) -> None:
+    assert DOCKER_HUB_REFERENCES.search(line)
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (UnicodeDecodeError, IsADirectoryError, FileNotFoundError):
+        return ""

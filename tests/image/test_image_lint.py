@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.image.image_testlib import FAKE_MOODLE_DIR, IMAGE_DIR, REPO_ROOT, require_binaries
+from tests.image.container import REPO_ROOT
+from tests.image.image_testlib import FAKE_MOODLE_DIR, IMAGE_DIR, require_binaries
 
 SHELL_SCRIPTS = sorted(IMAGE_DIR.rglob("*.sh"))
 PHP_FILES = sorted([*IMAGE_DIR.rglob("*.php"), *FAKE_MOODLE_DIR.rglob("*.php")])

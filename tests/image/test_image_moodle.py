@@ -1,20 +1,16 @@
-"""The image's files running a real Moodle tree end to end (opt-in: MOODLE_SRC=/path/to/moodle).
+"""The built image running real Moodle end to end (opt-in: MOODLE_SRC=/path/to/moodle; docs/IMAGE.md).
 
-The tree must be unpacked outside the repository, with `composer install --no-dev` run in it when it has a
-composer.json (docs/IMAGE.md). The image's config.php is copied to its top for the duration of the test, as
-the Dockerfile does. Everything else is the image's own configuration on Debian's php-fpm, nginx,
-MariaDB and Redis (with TLS and AUTH, as ElastiCache), run by the entrypoint as the runtime user.
+The tree in MOODLE_SRC becomes the image's release through the Dockerfile's own release step. Everything
+then runs in containers of that image, as ECS runs them, against MariaDB and Redis (TLS and AUTH, as
+ElastiCache) on loopback: install-or-upgrade, web, cron, and install-or-upgrade again.
 """
 
 from __future__ import annotations
 
-import filecmp
 import http.cookiejar
 import json
-import os
 import re
-import shutil
-import tempfile
+import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -25,92 +21,92 @@ from pathlib import Path
 import pytest
 
 from moodle_infra import image_contract
-from tests.image.image_testlib import (
-    IMAGE_DIR,
-    MariaDB,
-    Redis,
-    WebStack,
-    free_port,
-    install_image_config,
-    make_runtime_dir,
-    moodle_env,
-    run_entrypoint,
-    start_web_stack,
-)
+from tests.image.container import Container, Mount, run_container, start_web, web_url
+from tests.image.image_testlib import MariaDB, Redis, make_runtime_dir, moodle_env
+from tests.image.real_moodle import RealImage
+from tests.image.test_image_built import PHP_EXTENSIONS
 
-pytestmark = [
-    pytest.mark.moodle,
-    pytest.mark.services,
-    pytest.mark.skipif(not os.environ.get("MOODLE_SRC"), reason="set MOODLE_SRC to a Moodle tree to run"),
-]
+pytestmark = [pytest.mark.moodle, pytest.mark.services, pytest.mark.container]
 
 ADMIN_USER, ADMIN_PASSWORD = "admin", "Admin-Password-1!"
 INSTALL_TIMEOUT = 600
+REDIS_CA = "/run/redis-ca.crt"
+
+
+@dataclass
+class Deployment:
+    """One environment's state: a database and an EFS data directory, used by images in turn."""
+
+    env: dict[str, str]
+    dataroot: Path
+    redis: Redis
+    measurements: dict[str, str] = field(default_factory=dict)
+
+    def mounts(self) -> list[Mount]:
+        return [(self.dataroot, image_contract.SHARED_DATA_PATH), (self.redis.ca_file, REDIS_CA, "ro")]
+
+    def run(
+        self, image: str, *command: str, timeout: float = INSTALL_TIMEOUT
+    ) -> subprocess.CompletedProcess[str]:
+        return run_container(image, *command, env=self.env, mounts=self.mounts(), timeout=timeout)
+
+    def timed(self, what: str, image: str, *command: str) -> subprocess.CompletedProcess[str]:
+        started = time.monotonic()
+        result = self.run(image, *command)
+        self.measurements[what] = f"{time.monotonic() - started:.1f} s"
+        return result
+
+    def start_web(self, image: str, what: str) -> Container:
+        started = time.monotonic()
+        container = start_web(image, env=self.env, mounts=self.mounts())
+        self.measurements[f"{what}: start to healthy"] = f"{time.monotonic() - started:.1f} s"
+        return container
+
+
+def new_deployment(name: str, root: Path, mariadb: MariaDB, redis: Redis) -> Deployment:
+    mariadb.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    redis.cli("FLUSHALL")
+    env = moodle_env(
+        MOODLE_DB_PORT=str(mariadb.port),
+        MOODLE_DB_NAME=name,
+        MOODLE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        MOODLE_REDIS_HOST="localhost",
+        MOODLE_REDIS_PORT=str(redis.port),
+        MOODLE_REDIS_TLS="true",
+        MOODLE_REDIS_AUTH=redis.password,
+        MOODLE_REDIS_CAFILE=REDIS_CA,
+    )
+    return Deployment(env, make_runtime_dir(root / name), redis)
 
 
 @dataclass
 class Site:
-    env: dict[str, str]
-    web: WebStack
-    redis: Redis
-    measurements: dict[str, str] = field(default_factory=dict)
+    image: RealImage
+    deployment: Deployment
+    web: Container
 
 
 @pytest.fixture(scope="module")
-def moodle_src() -> Iterator[Path]:
-    """The tree in MOODLE_SRC with the image's config.php at its top, as in the image."""
-    src = Path(os.environ["MOODLE_SRC"]).resolve()
-    assert (src / "admin" / "cli" / "install_database.php").exists(), f"{src} is not a Moodle tree"
-    config = src / "config.php"
-    image_config = IMAGE_DIR / "moodle" / "config.php"
-    if config.exists() and not filecmp.cmp(config, image_config, shallow=False):
-        pytest.fail(f"{config} exists and is not the image's config.php: remove it first")
-    shutil.copy(image_config, config)
-    yield src
-    config.unlink()
-
-
-@pytest.fixture(scope="module")
-def site(moodle_src: Path, mariadb: MariaDB, redis_tls: Redis) -> Iterator[Site]:
-    root = Path(tempfile.mkdtemp(prefix="moodle-image-site-"))
+def site(
+    real_image: RealImage, mariadb: MariaDB, redis_tls: Redis, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("site")
     root.chmod(0o755)
-    database = "moodle_integration"
-    mariadb.sql(f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database} CHARACTER SET utf8mb4")
-    redis_tls.cli("FLUSHALL")
-    http_port = free_port()
-    base_env = moodle_env(
-        moodle_src,
-        make_runtime_dir(root / "moodledata"),
-        MOODLE_WWWROOT=f"http://127.0.0.1:{http_port}",
-        MOODLE_DB_PORT=str(mariadb.port),
-        MOODLE_DB_NAME=database,
-        MOODLE_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        MOODLE_REDIS_HOST="localhost",
-        MOODLE_REDIS_PORT=str(redis_tls.port),
-        MOODLE_REDIS_TLS="true",
-        MOODLE_REDIS_AUTH=redis_tls.password,
-        MOODLE_REDIS_CAFILE=str(redis_tls.ca_file),
-        # Moodle never hands files below localrequestdir (the temp dir) to nginx, and all of this
-        # test's directories are below /tmp.
-        TMPDIR=str(make_runtime_dir(root / "tmp")),
-    )
-    make_runtime_dir(root / "localcache")
-    work_dir = make_runtime_dir(root / "work")
-    env = {**base_env, **install_image_config(moodle_src, base_env, work_dir, http_port)}
+    deployment = new_deployment("moodle_integration", root, mariadb, redis_tls)
+    deployment.measurements.update(real_image.timings)
 
-    started = time.monotonic()
-    installed = run_entrypoint(env, image_contract.COMMAND_INSTALL_OR_UPGRADE, timeout=INSTALL_TIMEOUT)
-    install_seconds = time.monotonic() - started
+    installed = deployment.timed("install-or-upgrade (install)", real_image.tag, "install-or-upgrade")
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     assert "installing Moodle" in installed.stderr
 
-    web = start_web_stack(env, work_dir, http_port)
-    site = Site(env, web, redis_tls, {"install-or-upgrade (install)": f"{install_seconds:.1f} s"})
-    yield site
-    assert web.stop() == 0, web.logs()[-3000:]
-    print("\nmeasurements: " + json.dumps(site.measurements, indent=2))
-    mariadb.sql(f"DROP DATABASE {database}")
-    shutil.rmtree(root, ignore_errors=True)
+    web = deployment.start_web(real_image.tag, "web")
+    yield Site(real_image, deployment, web)
+    logs = web.logs()
+    status = web.stop()
+    web.remove()
+    print(f"\nmeasurements ({real_image.release}): " + json.dumps(deployment.measurements, indent=2))
+    assert status == 0, logs[-3000:]
+    mariadb.sql("DROP DATABASE moodle_integration")
 
 
 class Browser:
@@ -138,8 +134,16 @@ def logintoken(page: str) -> str:
     return match[1]
 
 
+def login(browser: Browser) -> tuple[int, str, str]:
+    """Logs the admin in and opens the dashboard; returns its status, final URL and page."""
+    _, _, login_page = browser.open(web_url("/login/index.php"))
+    credentials = {"username": ADMIN_USER, "password": ADMIN_PASSWORD, "logintoken": logintoken(login_page)}
+    browser.open(web_url("/login/index.php"), credentials)
+    return browser.open(web_url("/my/"))
+
+
 def test_login_page(site: Site) -> None:
-    status, _, page = Browser().open(site.web.base_url + "/login/index.php")
+    status, _, page = Browser().open(web_url("/login/index.php"))
 
     assert status == 200
     assert 'id="login"' in page
@@ -148,53 +152,84 @@ def test_login_page(site: Site) -> None:
 
 def test_admin_logs_in_with_the_session_in_redis(site: Site) -> None:
     browser = Browser()
-    _, _, login_page = browser.open(site.web.base_url + "/login/index.php")
-    credentials = {"username": ADMIN_USER, "password": ADMIN_PASSWORD, "logintoken": logintoken(login_page)}
-
     started = time.monotonic()
-    browser.open(site.web.base_url + "/login/index.php", credentials)
-    status, url, dashboard = browser.open(site.web.base_url + "/my/")
-    site.measurements["login and dashboard"] = (
+
+    status, url, dashboard = login(browser)
+
+    site.deployment.measurements["login and dashboard"] = (
         f"{browser.requests} requests in {time.monotonic() - started:.2f} s"
     )
-
     assert status == 200
     assert url.endswith("/my/")
     assert "login/logout.php?sesskey=" in dashboard
     session_id = browser.cookie("MoodleSession")
-    session_keys = site.redis.cli("--scan", "--pattern", f"*{session_id}*").split()
-    site.measurements["session keys"] = ", ".join(session_keys)
+    session_keys = site.deployment.redis.cli("--scan", "--pattern", f"*{session_id}*").split()
     assert f"mdl_session_{session_id}" in session_keys
 
 
+def php(site: Site, code: str) -> subprocess.CompletedProcess[str]:
+    """PHP code run by the image's CLI after Moodle's full bootstrap."""
+    bootstrap = "define('CLI_SCRIPT', true); require getenv('MOODLE_DIR') . '/config.php';"
+    return site.deployment.run(site.image.tag, "php", "-r", bootstrap + code, timeout=120)
+
+
 def test_application_and_session_caches_are_stored_in_redis(site: Site) -> None:
-    show_mappings = (
-        "define('CLI_SCRIPT', true); require getenv('MOODLE_DIR') . '/config.php';"
+    result = php(
+        site,
         "$config = \\core_cache\\config::instance();"
         "echo json_encode(['mappings' => $config->get_mode_mappings(),"
-        " 'stores' => array_map(fn($store) => $store['plugin'], $config->get_all_stores())]);"
+        " 'stores' => array_map(fn($store) => $store['plugin'], $config->get_all_stores())]);",
     )
-
-    result = run_entrypoint(site.env, "php", "-r", show_mappings)
 
     assert result.returncode == 0, result.stderr
     cache = json.loads(result.stdout)
     stores_by_mode = {mode: [m["store"] for m in cache["mappings"] if m["mode"] == mode] for mode in (1, 2)}
     assert stores_by_mode == {1: ["redis"], 2: ["redis"]}, "application (1) and session (2) modes"
     assert cache["stores"]["redis"] == "redis"
-    muc_keys = site.redis.cli("--scan", "--pattern", "mdl_muc_*").split()
-    site.measurements["MUC keys in Redis"] = str(len(muc_keys))
-    assert muc_keys
+    assert site.deployment.redis.cli("--scan", "--pattern", "mdl_muc_*").split()
+
+
+def test_moodles_own_environment_check_passes(site: Site) -> None:
+    """Moodle's environment check for its own release: PHP version, extensions, settings."""
+    result = php(
+        site,
+        "require_once($CFG->libdir . '/environmentlib.php');"
+        "[$ok, $results] = check_moodle_environment(normalize_version($CFG->release), ENV_SELECT_RELEASE);"
+        "foreach ($results as $r) { if (!$r->getStatus()) {"
+        " echo $r->getLevel(), ' ', $r->getPart(), ' ', $r->getInfo(), PHP_EOL; } }"
+        "echo $ok ? 'environment ok' : 'environment failed', PHP_EOL;",
+    )
+
+    assert result.returncode == 0, result.stderr
+    failures = result.stdout.splitlines()
+    assert failures[-1] == "environment ok", result.stdout
+    assert not [line for line in failures[:-1] if line.startswith("required")], result.stdout
+
+
+def test_the_image_has_every_extension_the_release_asks_for(site: Site) -> None:
+    """The image tests' extension list covers this release's environment.xml, recommended ones included."""
+    result = php(
+        site,
+        "$xml = simplexml_load_file($CFG->dirroot . '/admin/environment.xml');"
+        "$branch = moodle_major_version();"
+        "foreach ($xml->xpath(\"//MOODLE[@version='$branch']/PHP_EXTENSIONS/PHP_EXTENSION\") as $e) {"
+        " echo $e['name'], PHP_EOL; }",
+    )
+
+    assert result.returncode == 0, result.stderr
+    asked_for = set(result.stdout.split())
+    assert asked_for
+    assert asked_for <= set(PHP_EXTENSIONS)
 
 
 def test_cached_javascript_is_handed_to_nginx(site: Site) -> None:
     """Moodle answers with X-Accel-Redirect to /localcachedir/...; nginx then serves the file itself."""
     browser = Browser()
-    _, _, login_page = browser.open(site.web.base_url + "/login/index.php")
+    _, _, login_page = browser.open(web_url("/login/index.php"))
     script = re.search(r"/lib/javascript\.php/\d+/lib/javascript-static\.js", login_page)
     assert script
 
-    with browser.opener.open(site.web.base_url + script[0], timeout=60) as response:
+    with browser.opener.open(web_url(script[0]), timeout=60) as response:
         size, etag = response.headers["Content-Length"], response.headers["ETag"]
         body = response.read()
 
@@ -205,18 +240,16 @@ def test_cached_javascript_is_handed_to_nginx(site: Site) -> None:
 
 
 def test_cron_once(site: Site) -> None:
-    started = time.monotonic()
-    result = run_entrypoint(site.env, image_contract.COMMAND_CRON, "--once", timeout=300)
-    site.measurements["cron --once"] = f"{time.monotonic() - started:.1f} s"
+    result = site.deployment.timed("cron --once", site.image.tag, image_contract.COMMAND_CRON, "--once")
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Cron run completed" in result.stdout
 
 
 def test_second_install_or_upgrade_changes_nothing(site: Site) -> None:
-    started = time.monotonic()
-    result = run_entrypoint(site.env, image_contract.COMMAND_INSTALL_OR_UPGRADE, timeout=INSTALL_TIMEOUT)
-    site.measurements["install-or-upgrade (nothing to do)"] = f"{time.monotonic() - started:.1f} s"
+    result = site.deployment.timed(
+        "install-or-upgrade (nothing to do)", site.image.tag, image_contract.COMMAND_INSTALL_OR_UPGRADE
+    )
 
     assert result.returncode == 0, result.stderr
     assert "the database is up to date" in result.stderr
