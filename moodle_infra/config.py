@@ -126,17 +126,17 @@ class PipelineConfig:
 class MoodleReleaseConfig:
     """The Moodle release baked into the image, verified against its SHA-256 at build time.
 
-    ``sha256`` is the checksum of the release archive as published by download.moodle.org, checked
-    by whoever pins it. Until it is set, synthesis works but the image build stops with a message
-    saying so: an unverified download never becomes an image.
+    ``sha256`` is the checksum of the release archive as download.moodle.org publishes it next to the
+    archive (docs/IMAGE.md: where the shipped value comes from and how to verify a new one). The image
+    build refuses an archive that does not match: an unverified download never becomes an image.
     """
 
     version: str
-    sha256: str | None = None
+    sha256: str
 
     def build_args(self) -> dict[str, str]:
-        """The image's Docker build arguments (the Dockerfile refuses to build without a checksum)."""
-        return {"MOODLE_VERSION": self.version} | ({"MOODLE_SHA256": self.sha256} if self.sha256 else {})
+        """The image's Docker build arguments."""
+        return {"MOODLE_VERSION": self.version, "MOODLE_SHA256": self.sha256}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -507,16 +507,26 @@ def test_load_from_context_loads_the_shipped_value() -> None:
     assert load_from_context(SHIPPED) == load_config(SHIPPED)
 
 
-def test_moodle_release_checksum_is_optional_but_must_be_a_sha256_when_given(raw: dict[str, Any]) -> None:
+def test_moodle_release_is_pinned_to_version_and_checksum(raw: dict[str, Any]) -> None:
     release = load_config(raw).moodle_release
-    assert release.build_args() == {"MOODLE_VERSION": release.version}, "no checksum, no MOODLE_SHA256"
-    checksum = "0123456789abcdef" * 4
-    set_setting(raw, "moodle_release.sha256", checksum)
-    assert load_config(raw).moodle_release.build_args()["MOODLE_SHA256"] == checksum
+    assert release.build_args() == {
+        "MOODLE_VERSION": "5.1.6",
+        # download.moodle.org's moodle-5.1.6.tgz.sha256 (docs/IMAGE.md).
+        "MOODLE_SHA256": "52ef3f988831c6759e1d1d8552248eb3da832b658123ede548d65379de46a6e5",
+    }
     set_setting(raw, "moodle_release.sha256", "md5:abc")
     set_setting(raw, "moodle_release.version", "latest")
     assert errors_of(raw) == [
         'moodle.moodle_release.version: must be a Moodle release number like "5.1.6", got "latest"',
-        "moodle.moodle_release.sha256: must be the SHA-256 of the release archive: 64 lowercase hex digits "
-        'or null, got "md5:abc"',
+        "moodle.moodle_release.sha256: must be the SHA-256 of the release archive: 64 lowercase hex digits, "
+        'got "md5:abc"',
+    ]
+
+
+def test_moodle_release_checksum_is_required(raw: dict[str, Any]) -> None:
+    set_setting(raw, "moodle_release.sha256", None)
+
+    assert errors_of(raw) == [
+        "moodle.moodle_release.sha256: must be the SHA-256 of the release archive: 64 lowercase hex digits, "
+        "got null"
     ]
