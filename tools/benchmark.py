@@ -1,4 +1,5 @@
-"""Measure what the README promises: full-synthesis wall time and peak memory, test-suite time.
+"""Measure what the README promises: full-synthesis wall time and peak memory, test-suite time, and the
+Moodle image: build time cold and with the layer cache, size, start to healthy.
 
 Run with ``make bench`` once dependencies are installed (warm); numbers go to the issue notes.
 """
@@ -8,6 +9,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +45,59 @@ def main() -> int:
     print(f"make synth (synth + cfn-lint + checkov + report):    {gate:.1f} s wall")
     tests, _ = timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], runs=1)
     print(f"whole test suite (pytest):                           {tests:.1f} s wall")
+    if shutil.which("podman") and shutil.which("mmdebstrap"):
+        container_benchmark()
+    else:
+        print("image: skipped (needs podman and mmdebstrap, see docs/IMAGE.md)")
     return 0
+
+
+def container_benchmark() -> None:
+    """The image built from image/Dockerfile with a fake release, as tests/image builds it."""
+    from tests.image import container
+    from tests.image.conftest import make_fake_release
+    from tests.image.image_testlib import make_runtime_dir, moodle_env
+
+    work = Path(tempfile.mkdtemp(prefix="moodle-bench-"))
+    work.chmod(0o755)
+    try:
+        started = time.perf_counter()
+        subprocess.run(
+            ["mmdebstrap", "--variant=minbase", "--quiet", container.DEBIAN_RELEASE, str(work / "base.tar")],
+            stdin=subprocess.DEVNULL, capture_output=True, check=True,
+        )  # fmt: skip
+        container.podman(
+            "import", "--quiet", str(work / "base.tar"), "localhost/moodle-bench:base", timeout=300
+        )
+        print(f"image: base image with mmdebstrap + import:           {time.perf_counter() - started:.1f} s")
+        container.podman("rmi", "localhost/moodle-bench:base")
+        (work / "base.tar").unlink()
+        release = container.pack_release(
+            make_fake_release(work / "tree", public_layout=True), work / "release.tgz", version="5.1.6"
+        )
+        with container.loopback_file_server(work) as url:
+            cold = container.build_image(
+                tag="localhost/moodle-bench:cold", release_url=f"{url}/release.tgz", release=release,
+                extra_options=["--no-cache"],
+            )  # fmt: skip
+            (work / "tree" / "version.php").write_text("<?php // another release\n")
+            other = container.pack_release(work / "tree", work / "other.tgz", version="5.1.6")
+            warm = container.build_image(
+                tag="localhost/moodle-bench:warm", release_url=f"{url}/other.tgz", release=other
+            )
+        for build in (cold, warm):
+            assert build.result.returncode == 0, build.output[-3000:]
+        print(f"image: build, no layer cache:                         {cold.seconds:.1f} s")
+        print(f"image: build, layer cache warm, another release:      {warm.seconds:.1f} s")
+        size = int(container.inspect_image(warm.tag, "{{.Size}}"))
+        print(f"image: size (fake release):                           {size / 1e6:.0f} MB")
+        dataroot = make_runtime_dir(work / "moodledata")
+        started = time.perf_counter()
+        web = container.start_web(warm.tag, env=moodle_env(), mounts=[(dataroot, "/var/www/moodledata")])
+        print(f"image: web, start to healthy:                         {time.perf_counter() - started:.1f} s")
+        web.remove()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
