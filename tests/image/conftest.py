@@ -17,6 +17,7 @@ import pytest
 from tests.image.container import (
     ReleaseArchive,
     build_image,
+    checkout_tag,
     free_port,
     loopback_file_server,
     pack_release,
@@ -129,7 +130,7 @@ def fake_release(release_dir: Path) -> ReleaseArchive:
 def fake_image(fake_release: ReleaseArchive, release_url: str) -> str:
     """The image built from image/Dockerfile with the fake release."""
     require_podman()
-    return built(fake_release, release_url, "localhost/moodle-test:fake-public")
+    return built(fake_release, release_url, checkout_tag("fake-public"))
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +138,7 @@ def fake_flat_image(release_dir: Path, release_url: str) -> str:
     """The same with a fake release in the flat layout of Moodle 5.0 and older."""
     require_podman()
     release = pack_fake_release(release_dir, public_layout=False)
-    return built(release, release_url, "localhost/moodle-test:fake-flat")
+    return built(release, release_url, checkout_tag("fake-flat"))
 
 
 # --- Local services ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import functools
 import hashlib
 import http.server
@@ -29,6 +30,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -45,6 +47,16 @@ REQUIRED_VARIABLE = "MOODLE_CONTAINER_TESTS_REQUIRED"
 """Set by .ci/run: a missing container tool then fails the tests instead of skipping them."""
 
 BUILD_TIMEOUT = 900
+
+WEB_PORT_LOCK = Path(tempfile.gettempdir()) / f"moodle-image-web-{image_contract.CONTAINER_PORT}.lock"
+"""Held while a web container of any checkout on this machine listens on the port."""
+WEB_PORT_WAIT_SECONDS = 900
+
+
+def checkout_tag(name: str) -> str:
+    """An image tag of this checkout's tests: checkouts side by side on one machine share podman's storage."""
+    checkout = hashlib.sha256(str(REPO_ROOT).encode()).hexdigest()[:8]
+    return f"localhost/moodle-test-{checkout}:{name}"
 
 
 def require_podman() -> None:
@@ -268,6 +280,7 @@ class Container:
 
     image: str
     name: str = field(default_factory=lambda: f"moodle-test-{uuid.uuid4().hex[:12]}")
+    port_lock: IO[bytes] | None = None
 
     def start(
         self,
@@ -311,6 +324,27 @@ class Container:
 
     def remove(self) -> None:
         podman("rm", "--force", "--time", "0", self.name, check=False)
+        if self.port_lock is not None:
+            self.port_lock.close()
+            self.port_lock = None
+
+
+def lock_web_port() -> IO[bytes]:
+    """Waits until no other web container of this machine's checkouts holds the port, then holds it."""
+    lock = WEB_PORT_LOCK.open("ab")
+    deadline = time.monotonic() + WEB_PORT_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                lock.close()
+                raise AssertionError(
+                    f"another web container held port {image_contract.CONTAINER_PORT} for "
+                    f"{WEB_PORT_WAIT_SECONDS} s ({WEB_PORT_LOCK}); is a test starting two at once?"
+                ) from None
+            time.sleep(0.5)
 
 
 def web_url(path: str = "") -> str:
@@ -322,9 +356,12 @@ def start_web(
 ) -> Container:
     """`web` in the background, returned once its health check answers (or failing with its logs)."""
     port = image_contract.CONTAINER_PORT
+    port_lock = lock_web_port()
     if not port_is_free(port):
+        port_lock.close()
         raise AssertionError(f"port {port} is taken on this machine: the web container listens there")
-    container = Container(image).start(image_contract.COMMAND_WEB, env=env, mounts=mounts)
+    container = Container(image, port_lock=port_lock)
+    container.start(image_contract.COMMAND_WEB, env=env, mounts=mounts)
     deadline = time.monotonic() + timeout
     while not container.healthcheck():
         if not container.running() or time.monotonic() > deadline:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.image.container import build_image, pack_release, require_podman
+from tests.image.container import build_image, checkout_tag, pack_release, require_podman
 
 SOURCE_VARIABLE = "MOODLE_SRC"
 """The release under test (the newest line, e.g. 5.1.6)."""
@@ -60,7 +60,7 @@ def build_real_image(variable: str, release_dir: Path, release_url: str) -> Real
     archive = pack_release(tree, release_dir / f"moodle-{release}.tgz", version=release)
     packed = time.monotonic() - started
     build = build_image(
-        tag=f"localhost/moodle-test:real-{release}",
+        tag=checkout_tag(f"real-{release}"),
         release_url=f"{release_url}/{archive.path.name}",
         release=archive,
     )

@@ -19,6 +19,7 @@ from tests.image.container import (
     IMAGE_DIR,
     ReleaseArchive,
     build_image,
+    checkout_tag,
     inspect_image,
     podman,
     run_container,
@@ -164,7 +165,7 @@ def derived_image(base: str, tag: str, dockerfile_lines: str, tmp_path: Path) ->
 
 def test_a_missing_extension_is_caught(fake_image: str, tmp_path: Path) -> None:
     broken = derived_image(
-        fake_image, "localhost/moodle-test:broken-intl", "RUN rm /etc/php/*/*/conf.d/20-intl.ini", tmp_path
+        fake_image, checkout_tag("broken-intl"), "RUN rm /etc/php/*/*/conf.d/20-intl.ini", tmp_path
     )
 
     assert missing_extensions(broken) == ["php: intl", "php-fpm: intl"]
@@ -173,7 +174,7 @@ def test_a_missing_extension_is_caught(fake_image: str, tmp_path: Path) -> None:
 def test_writable_code_is_caught(fake_image: str, tmp_path: Path) -> None:
     broken = derived_image(
         fake_image,
-        "localhost/moodle-test:broken-owner",
+        checkout_tag("broken-owner"),
         "RUN chown www-data /var/www/moodle/config.php",
         tmp_path,
     )
@@ -193,7 +194,7 @@ def test_a_non_executable_entrypoint_is_caught(
         dockerfile.read_text().replace("COPY --chmod=0755 bin/", "COPY --chmod=0644 bin/", 1)
     )
     build = build_image(
-        tag="localhost/moodle-test:broken-mode",
+        tag=checkout_tag("broken-mode"),
         release_url=f"{release_url}/{fake_release.path.name}",
         release=fake_release,
         context=context,

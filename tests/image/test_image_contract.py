@@ -173,7 +173,9 @@ def test_nothing_in_the_project_pulls_from_docker_hub() -> None:
     offenders = [
         name
         for name in tracked
-        if name and not name.startswith("tests/") and DOCKER_HUB_REFERENCES.search(read_text(REPO_ROOT / name))
+        if name
+        and not name.startswith("tests/")
+        and DOCKER_HUB_REFERENCES.search(read_text(REPO_ROOT / name))
     ]
 
     assert offenders == []

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.image.conftest import write_composer_files
-from tests.image.container import Build, ReleaseArchive, build_image, pack_release
+from tests.image.container import Build, ReleaseArchive, build_image, checkout_tag, pack_release
 
 # The session's image build has already made the layers these builds share.
 pytestmark = [pytest.mark.container, pytest.mark.usefixtures("fake_image")]
 
-TAG = "localhost/moodle-test:release-step"
+TAG = checkout_tag("release-step")
 
 
 def build(release_url: str, release: ReleaseArchive, **build_args: str) -> Build:
