@@ -11,6 +11,11 @@ const EXIT_DATABASE_TIMEOUT = 3;
 const EXIT_LOCK_TIMEOUT = 4;
 const EXIT_INSTALL_OR_UPGRADE_FAILED = 5;
 const EXIT_CACHE_SETUP_FAILED = 6;
+const EXIT_UNFINISHED_INSTALL_HOLDS_DATA = 9;
+
+// An unfinished first install is cleared automatically only while the database holds no more than what
+// the installer itself creates: the guest and admin users and the site course.
+const FRESH_INSTALL_MAX_ROWS = ['user' => 2, 'course' => 1];
 
 // MySQL errors that waiting will not cure: access denied (user, database) and unknown database.
 const PERMANENT_CONNECT_ERRORS = [1044, 1045, 1049];
@@ -21,6 +26,7 @@ define('ABORT_AFTER_CONFIG', true);
 $moodledir = getenv('MOODLE_DIR') ?: '/var/www/moodle';
 // Exits with EXIT_CONFIG itself, naming any missing variable.
 require($moodledir . '/config.php');
+require(__DIR__ . '/site-marker.php');
 
 function say(string $message): void {
     fwrite(STDERR, "install-or-upgrade: $message\n");
@@ -73,10 +79,86 @@ function acquire_lock(mysqli $db, string $name, int $waitseconds): void {
     }
 }
 
-// Moodle's own test (core_tables_exist): the config table exists once an installation has started.
-function is_installed(mysqli $db, string $prefix): bool {
+function table_exists(mysqli $db, string $table): bool {
     $query = 'SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?';
-    return $db->execute_query($query, [$prefix . 'config'])->num_rows > 0;
+    return $db->execute_query($query, [$table])->num_rows > 0;
+}
+
+function config_value(mysqli $db, string $prefix, string $name): ?string {
+    $row = $db->execute_query("SELECT value FROM `{$prefix}config` WHERE name = ?", [$name])->fetch_row();
+    return $row === null ? null : (string) $row[0];
+}
+
+// Moodle's own markers: the config table exists from early in an install, and `rolesactive` is set as the
+// install's very last step (during_initial_install() is true until then).
+function site_state(mysqli $db, string $prefix): string {
+    if (!table_exists($db, $prefix . 'config')) {
+        return 'empty';
+    }
+    return in_array(config_value($db, $prefix, 'rolesactive'), [null, '', '0'], true) ? 'unfinished' : 'installed';
+}
+
+/** What an unfinished install's database holds beyond a fresh install's, e.g. ["5 users"]. */
+function data_beyond_a_fresh_install(mysqli $db, string $prefix): array {
+    $found = [];
+    foreach (FRESH_INSTALL_MAX_ROWS as $table => $fresh) {
+        if (table_exists($db, $prefix . $table)) {
+            $rows = (int) $db->query("SELECT COUNT(*) FROM `{$prefix}{$table}`")->fetch_row()[0];
+            if ($rows > $fresh) {
+                $found[] = "$rows rows in {$prefix}{$table}";
+            }
+        }
+    }
+    return $found;
+}
+
+// A first install that was stopped part-way (task stopped, out of memory, deploy timeout) leaves tables
+// that make every later install fail. It never held a site: drop this prefix's tables and move the
+// files it left in the data directory aside, then install again.
+function clear_unfinished_install(mysqli $db, stdClass $cfg): void {
+    $beyond = data_beyond_a_fresh_install($db, $cfg->prefix);
+    if ($beyond) {
+        fail(EXIT_UNFINISHED_INSTALL_HOLDS_DATA, "the database {$cfg->dbname} holds an unfinished Moodle install "
+            . "(its config table has no 'rolesactive'), but also " . implode(', ', $beyond) . ', which a fresh '
+            . 'install never creates. Not touching it. If it should be a new site, drop its tables with the '
+            . "prefix '{$cfg->prefix}' and run install-or-upgrade again; if it holds a site you need, restore "
+            . 'the database from a backup (docs/IMAGE.md, exit code 9).');
+    }
+    $tables = $db->execute_query(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()'
+        . ' AND LEFT(table_name, CHAR_LENGTH(?)) = ?', [$cfg->prefix, $cfg->prefix])->fetch_all();
+    say('found an unfinished first install (' . count($tables) . " tables with the prefix '{$cfg->prefix}', "
+        . "no 'rolesactive'): removing it");
+    $db->query('SET SESSION foreign_key_checks = 0');
+    foreach ($tables as [$table]) {
+        $db->query("DROP TABLE `$table`");
+    }
+    $aside = $cfg->dataroot . '/.unfinished-install-' . gmdate('Ymd\THis\Z');
+    $entries = array_diff(scandir($cfg->dataroot) ?: [], ['.', '..']);
+    $entries = array_filter($entries, fn($name) => !str_starts_with($name, '.unfinished-install-'));
+    if ($entries) {
+        mkdir($aside, 02770);
+        foreach ($entries as $name) {
+            if (!@rename("{$cfg->dataroot}/$name", "$aside/$name")) {
+                fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "could not move {$cfg->dataroot}/$name aside: "
+                    . (error_get_last()['message'] ?? 'unknown error'));
+            }
+        }
+        say('moved what it left in the data directory to ' . basename($aside) . ' (safe to delete)');
+    }
+}
+
+// Moodle sets `upgraderunning` while it upgrades and refuses to start another upgrade until it expires.
+// Under the lock no other run can be upgrading, so a value left by a run that was stopped is stale.
+function clear_stale_upgrade_flag(mysqli $db, string $prefix): void {
+    if (config_value($db, $prefix, 'upgraderunning') === null) {
+        return;
+    }
+    say('clearing the upgrade flag left by an upgrade that was stopped part-way');
+    $status = run_php(__DIR__ . '/clear-upgrade-flag.php');
+    if ($status !== 0) {
+        fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "clearing Moodle's stale upgrade flag failed with status $status");
+    }
 }
 
 // Runs a PHP script as a child process (a fresh Moodle bootstrap each), streaming its output.
@@ -147,7 +229,13 @@ $db = connect_when_ready($CFG, seconds_from_env('MOODLE_DB_WAIT_SECONDS', 300));
 $lockname = substr("{$CFG->dbname}.{$CFG->prefix}install_or_upgrade", 0, 64);
 acquire_lock($db, $lockname, seconds_from_env('MOODLE_LOCK_WAIT_SECONDS', 3600));
 
-if (is_installed($db, $CFG->prefix)) {
+$state = site_state($db, $CFG->prefix);
+if ($state === 'unfinished') {
+    clear_unfinished_install($db, $CFG);
+    $state = 'empty';
+}
+if ($state === 'installed') {
+    clear_stale_upgrade_flag($db, $CFG->prefix);
     upgrade_if_pending($moodledir);
 } else {
     install($moodledir);
@@ -156,6 +244,7 @@ $status = run_php(__DIR__ . '/configure-cache.php');
 if ($status !== 0) {
     fail(EXIT_CACHE_SETUP_FAILED, "configuring the Redis cache store failed with status $status");
 }
+site_marker_write($CFG, (string) config_value($db, $CFG->prefix, 'release'));
 // Closing the connection releases the lock.
 $db->close();
 say('done');

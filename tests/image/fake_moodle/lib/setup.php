@@ -1,10 +1,12 @@
 <?php
 // Stand-in for Moodle's bootstrap. Callers that define ABORT_AFTER_CONFIG only need $CFG; a full bootstrap
-// comes from the image's configure-cache.php, which is recorded here instead of run.
+// comes from the image's helpers (configure-cache.php, clear-upgrade-flag.php), which are recorded here
+// by name instead of run, and exit with $FAKE_<NAME>_STATUS (default 0).
 
 if (defined('ABORT_AFTER_CONFIG')) {
     return;
 }
 require_once(__DIR__ . '/fake_record.php');
-fake_record('configure-cache');
-exit(fake_status('FAKE_CACHE_SETUP_STATUS'));
+$script = basename($_SERVER['argv'][0] ?? 'unknown', '.php');
+fake_record($script);
+exit(fake_status('FAKE_' . strtoupper(str_replace('-', '_', $script)) . '_STATUS'));

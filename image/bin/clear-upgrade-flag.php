@@ -1,0 +1,10 @@
+<?php
+// Removes Moodle's `upgraderunning` flag through Moodle's own API, which also drops the cached copy.
+// install-or-upgrade runs this under its lock only, when no upgrade can be running: the flag was left by
+// a run that was stopped part-way, and Moodle would refuse every upgrade until it expires.
+
+define('CLI_SCRIPT', true);
+define('NO_UPGRADE_CHECK', true);
+require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
+
+unset_config('upgraderunning');
