@@ -31,19 +31,18 @@ require_writable_dataroot() {
     rm -f "$probe"
 }
 
-# Loads config.php without touching the database, so a missing variable stops the container at once
-# (with config.php's message and exit code) instead of failing every request.
-check_config() {
-    # shellcheck disable=SC2016 # PHP code: $argv is PHP's.
-    php -r 'define("CLI_SCRIPT", true); define("ABORT_AFTER_CONFIG", true); require $argv[1] . "/config.php";' \
-        "$MOODLE_DIR"
+# Without touching the database or Redis: a missing variable (exit 2, config.php names it) or a data
+# directory that install-or-upgrade never prepared for this database (exit 8) stops the container at once,
+# instead of a task that looks healthy and fails every login.
+preflight() {
+    require_writable_dataroot
+    php "$HELPER_DIR/preflight.php"
 }
 
 # Runs php-fpm and nginx until either of them stops, then stops the other: ECS replaces a task whose
 # container exits, which beats a supervisor that keeps half a web server alive.
 run_web() {
-    require_writable_dataroot
-    check_config
+    preflight
     mkdir -p "${MOODLE_LOCAL_CACHE_DIR:-/var/cache/moodle}"
 
     export PHP_FPM_MAX_CHILDREN="${PHP_FPM_MAX_CHILDREN:-10}"
@@ -80,10 +79,11 @@ run_web() {
 # once and returns cron's exit status. A failing cron run stops the container, so that ECS restarts and
 # reports it.
 run_cron() {
+    [ $# -eq 0 ] || [ "$*" = "--once" ] || usage
+    preflight
     if [ "${1:-}" = "--once" ]; then
         exec php "$MOODLE_DIR/admin/cli/cron.php" --keep-alive=0
     fi
-    [ $# -eq 0 ] || usage
 
     local stopping=false status=0 cron_pid=""
     # Moodle's cron finishes the task it is running on SIGTERM.
