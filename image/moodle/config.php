@@ -98,6 +98,8 @@ if ($noreplyaddress !== '') {
 }
 
 $CFG->admin = 'admin';
+// nginx sends every path that is no file to r.php (nginx.conf), so Moodle leaves r.php out of its URLs.
+$CFG->routerconfigured = true;
 // The code is read-only and replaced only by a new image: no executable paths, no plugin installs from the UI.
 $CFG->preventexecpath = true;
 $CFG->disableupdateautodeploy = true;
