@@ -314,6 +314,10 @@ class Container:
         """Runs the image's HEALTHCHECK once (podman schedules none without systemd)."""
         return podman("healthcheck", "run", self.name, check=False).returncode == 0
 
+    def podman_kill(self) -> None:
+        """SIGKILL, as a task stopped by Fargate after its grace period or by the kernel's OOM killer."""
+        podman("kill", "--signal", "KILL", self.name, check=False)
+
     def stop(self, timeout: int = 30) -> int:
         """SIGTERM (the image's STOPSIGNAL), SIGKILL after `timeout` s, as ECS stops a task; the exit code."""
         podman("stop", "--time", str(timeout), self.name, check=False, timeout=timeout + 30)
@@ -357,9 +361,12 @@ def start_web(
     """`web` in the background, returned once its health check answers (or failing with its logs)."""
     port = image_contract.CONTAINER_PORT
     port_lock = lock_web_port()
-    if not port_is_free(port):
-        port_lock.close()
-        raise AssertionError(f"port {port} is taken on this machine: the web container listens there")
+    deadline = time.monotonic() + timeout
+    while not port_is_free(port):
+        if time.monotonic() > deadline:
+            port_lock.close()
+            raise AssertionError(f"port {port} is taken on this machine: the web container listens there")
+        time.sleep(0.5)
     container = Container(image, port_lock=port_lock)
     container.start(image_contract.COMMAND_WEB, env=env, mounts=mounts)
     deadline = time.monotonic() + timeout

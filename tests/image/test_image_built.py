@@ -125,11 +125,10 @@ def test_runtime_user_and_modes_as_built(fake_image: str) -> None:
     uid, gid, *modes = output.splitlines()
 
     assert (int(uid), int(gid)) == (image_contract.RUNTIME_UID, image_contract.RUNTIME_GID)
+    helpers = [f"755 root /usr/local/lib/moodle-image/{path.name}" for path in (IMAGE_DIR / "bin").iterdir()]
     assert sorted(modes) == sorted(
         [
-            "755 root /usr/local/lib/moodle-image/configure-cache.php",
-            "755 root /usr/local/lib/moodle-image/entrypoint.sh",
-            "755 root /usr/local/lib/moodle-image/install-or-upgrade.php",
+            *helpers,
             "644 root /var/www/moodle/config.php",
             # Root's until EFS is mounted over it: the entrypoint's data directory check then fails.
             f"755 root {image_contract.SHARED_DATA_PATH}",

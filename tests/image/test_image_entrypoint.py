@@ -21,9 +21,11 @@ from tests.image.image_testlib import (
     EXIT_CACHE_SETUP_FAILED,
     EXIT_CONFIG,
     EXIT_DATABASE_TIMEOUT,
+    EXIT_DATAROOT_NOT_PREPARED,
     EXIT_DATAROOT_NOT_WRITABLE,
     EXIT_INSTALL_OR_UPGRADE_FAILED,
     EXIT_LOCK_TIMEOUT,
+    EXIT_UNFINISHED_INSTALL_HOLDS_DATA,
     MariaDB,
     make_runtime_dir,
     moodle_env,
@@ -113,39 +115,6 @@ def test_web_refuses_to_start_with_a_missing_variable(task: Task) -> None:
 
     assert result.returncode == EXIT_CONFIG
     assert "missing environment variable MOODLE_WWWROOT" in result.stderr
-
-
-def test_cron_once_runs_every_due_task_once(task: Task) -> None:
-    result = task.run("cron", "--once")
-
-    assert result.returncode == 0, result.stderr
-    assert task.events() == ["cron --keep-alive=0"]
-
-
-def test_cron_once_returns_crons_failure(task: Task) -> None:
-    assert task.run("cron", "--once", FAKE_CRON_STATUS="1").returncode == 1
-
-
-def test_cron_loop_stops_the_container_when_cron_fails(task: Task) -> None:
-    result = task.run("cron", FAKE_CRON_STATUS="3", MOODLE_CRON_KEEP_ALIVE_SECONDS="60")
-
-    assert result.returncode == 3
-    assert task.events() == ["cron --keep-alive=60"]
-    assert "cron exited with status 3" in result.stderr
-
-
-def test_cron_loop_restarts_cron_until_stopped(task: Task) -> None:
-    container = task.start("cron")
-    try:
-        deadline = time.monotonic() + 20
-        while len(task.events()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-
-        assert container.stop() == 0, container.logs()
-    finally:
-        container.remove()
-    assert len(task.events()) >= 2
-    assert set(task.events()) == {"cron --keep-alive=180"}
 
 
 def test_unknown_arguments_are_a_usage_error(task: Task) -> None:
@@ -291,7 +260,163 @@ def test_failed_upgrade(db_task: Task) -> None:
 
 @services
 def test_failed_cache_setup(db_task: Task) -> None:
-    result = db_task.run("install-or-upgrade", FAKE_CACHE_SETUP_STATUS="1")
+    result = db_task.run("install-or-upgrade", FAKE_CONFIGURE_CACHE_STATUS="1")
 
     assert result.returncode == EXIT_CACHE_SETUP_FAILED
     assert "configuring the Redis cache store failed" in result.stderr
+
+
+@pytest.fixture
+def prepared_task(db_task: Task) -> Task:
+    """A task whose database and data directory install-or-upgrade has prepared, as before every rollout."""
+    installed = db_task.run("install-or-upgrade", FAKE_RUN_ID="install")
+    assert installed.returncode == 0, installed.stderr
+    db_task.env["FAKE_RUN_ID"] = "test"
+    return db_task
+
+
+@services
+def test_cron_once_runs_every_due_task_once(prepared_task: Task) -> None:
+    result = prepared_task.run("cron", "--once")
+
+    assert result.returncode == 0, result.stderr
+    assert prepared_task.events("test") == ["cron --keep-alive=0"]
+
+
+@services
+def test_cron_once_returns_crons_failure(prepared_task: Task) -> None:
+    assert prepared_task.run("cron", "--once", FAKE_CRON_STATUS="1").returncode == 1
+
+
+@services
+def test_cron_loop_stops_the_container_when_cron_fails(prepared_task: Task) -> None:
+    result = prepared_task.run("cron", FAKE_CRON_STATUS="3", MOODLE_CRON_KEEP_ALIVE_SECONDS="60")
+
+    assert result.returncode == 3
+    assert prepared_task.events("test") == ["cron --keep-alive=60"]
+    assert "cron exited with status 3" in result.stderr
+
+
+@services
+def test_cron_loop_restarts_cron_until_stopped(prepared_task: Task) -> None:
+    container = prepared_task.start("cron")
+    try:
+        deadline = time.monotonic() + 20
+        while len(prepared_task.events("test")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        assert container.stop() == 0, container.logs()
+    finally:
+        container.remove()
+    assert len(prepared_task.events("test")) >= 2
+    assert set(prepared_task.events("test")) == {"cron --keep-alive=180"}
+
+
+@services
+@pytest.mark.parametrize("command", [["web"], ["cron"], ["cron", "--once"]], ids=" ".join)
+def test_web_and_cron_refuse_a_data_directory_install_or_upgrade_never_prepared(
+    db_task: Task, command: list[str]
+) -> None:
+    result = db_task.run(*command)
+
+    assert result.returncode == EXIT_DATAROOT_NOT_PREPARED
+    assert "was never prepared by install-or-upgrade" in result.stderr
+    assert "Run install-or-upgrade" in result.stderr
+
+
+@services
+def test_web_refuses_a_data_directory_prepared_for_another_database(prepared_task: Task) -> None:
+    result = prepared_task.run("cron", "--once", MOODLE_DB_NAME="another_site")
+
+    assert result.returncode == EXIT_DATAROOT_NOT_PREPARED
+    assert f"prepared for the database 127.0.0.1:{prepared_task.env['MOODLE_DB_PORT']}/" in result.stderr
+    assert "/another_site (prefix mdl_)" in result.stderr
+
+
+# --- An install stopped part-way -----------------------------------------------------------------------
+
+
+def tables(mariadb: MariaDB, database: str) -> dict[str, int]:
+    names = mariadb.sql(
+        f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{database}'"
+    ).split()
+    return {name: int(mariadb.sql(f"SELECT COUNT(*) FROM {database}.{name}")) for name in names}
+
+
+def leave_an_unfinished_install(mariadb: MariaDB, database: str, *, users: int) -> None:
+    """What a first install stopped part-way leaves: Moodle's tables without 'rolesactive'."""
+    mariadb.sql(
+        f"USE {database};"
+        "CREATE TABLE mdl_config (name VARCHAR(100) PRIMARY KEY, value TEXT);"
+        "INSERT INTO mdl_config VALUES ('version', '2025100606.00');"
+        "CREATE TABLE mdl_user (id INT PRIMARY KEY);"
+        + "".join(f"INSERT INTO mdl_user VALUES ({n});" for n in range(1, users + 1))
+        + "CREATE TABLE mdl_course (id INT PRIMARY KEY); INSERT INTO mdl_course VALUES (1);"
+        # Another application's tables in the same database.
+        "CREATE TABLE other_config (name VARCHAR(100));"
+    )
+
+
+@services
+def test_unfinished_first_install_is_cleared_and_installed_again(db_task: Task, mariadb: MariaDB) -> None:
+    database = db_task.env["MOODLE_DB_NAME"]
+    leave_an_unfinished_install(mariadb, database, users=2)
+    make_runtime_dir(db_task.dataroot / "muc")
+    (db_task.dataroot / "muc" / "config.php").write_text("<?php // half written\n")
+
+    result = db_task.run("install-or-upgrade", FAKE_RUN_ID="recovery")
+
+    assert result.returncode == 0, result.stderr
+    assert "found an unfinished first install (3 tables with the prefix 'mdl_', no 'rolesactive')" in (
+        result.stderr
+    )
+    assert db_task.events("recovery")[0].startswith("install start")
+    assert tables(mariadb, database) == {"mdl_config": 2, "other_config": 0}
+    [aside] = db_task.dataroot.glob(".unfinished-install-*")
+    assert (aside / "muc" / "config.php").read_text() == "<?php // half written\n"
+    assert (db_task.dataroot / "moodle-image-site.json").exists()
+    assert db_task.run("cron", "--once").returncode == 0
+
+
+@services
+def test_a_completed_install_is_never_touched(db_task: Task, mariadb: MariaDB) -> None:
+    database = db_task.env["MOODLE_DB_NAME"]
+    leave_an_unfinished_install(mariadb, database, users=2)
+    mariadb.sql(f"INSERT INTO {database}.mdl_config VALUES ('rolesactive', '1')")
+    before = tables(mariadb, database)
+
+    result = db_task.run("install-or-upgrade", FAKE_RUN_ID="again")
+
+    assert result.returncode == 0, result.stderr
+    assert db_task.events("again") == ["is-pending", "configure-cache"]
+    assert tables(mariadb, database) == before
+    assert not list(db_task.dataroot.glob(".unfinished-install-*"))
+
+
+@services
+def test_an_unfinished_install_holding_site_data_is_refused(db_task: Task, mariadb: MariaDB) -> None:
+    database = db_task.env["MOODLE_DB_NAME"]
+    leave_an_unfinished_install(mariadb, database, users=3)
+    before = tables(mariadb, database)
+
+    result = db_task.run("install-or-upgrade")
+
+    assert result.returncode == EXIT_UNFINISHED_INSTALL_HOLDS_DATA
+    assert "holds an unfinished Moodle install" in result.stderr
+    assert "3 rows in mdl_user" in result.stderr
+    assert "drop its tables with the prefix 'mdl_'" in result.stderr
+    assert tables(mariadb, database) == before
+    assert db_task.events() == []
+
+
+@services
+def test_a_stale_upgrade_flag_is_cleared_before_upgrading(prepared_task: Task, mariadb: MariaDB) -> None:
+    database = prepared_task.env["MOODLE_DB_NAME"]
+    mariadb.sql(f"INSERT INTO {database}.mdl_config VALUES ('upgraderunning', UNIX_TIMESTAMP() + 300)")
+
+    result = prepared_task.run("install-or-upgrade", FAKE_UPGRADE_PENDING="1")
+
+    assert result.returncode == 0, result.stderr
+    assert prepared_task.events("test") == [
+        "clear-upgrade-flag", "is-pending", "upgrade --non-interactive", "configure-cache",
+    ]  # fmt: skip

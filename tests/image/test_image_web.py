@@ -17,31 +17,41 @@ import pytest
 
 from moodle_infra import image_contract
 from tests.image.conftest import FORBIDDEN_FILES
-from tests.image.container import Container, start_web
-from tests.image.image_testlib import make_runtime_dir, moodle_env
+from tests.image.container import Container, Mount, run_container, start_web
+from tests.image.image_testlib import MariaDB, make_runtime_dir, moodle_env
 
-pytestmark = pytest.mark.container
+# `web` starts only on a data directory that install-or-upgrade prepared, which needs the database.
+pytestmark = [pytest.mark.container, pytest.mark.services]
 
 
 @dataclass
 class WebTask:
     container: Container
     dataroot: Path
+    env: dict[str, str]
 
 
-def launch(image: str, root: Path) -> WebTask:
+def launch(image: str, root: Path, mariadb: MariaDB) -> WebTask:
+    """install-or-upgrade into a new database, then `web`: what the pipeline does on a first deploy."""
+    database = f"web_{root.name.replace('-', '_')}"[:60]
+    mariadb.sql(f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}")
     dataroot = make_runtime_dir(root / "moodledata")
-    container = start_web(image, env=moodle_env(), mounts=[(dataroot, image_contract.SHARED_DATA_PATH)])
-    return WebTask(container, dataroot)
+    mounts: list[Mount] = [(dataroot, image_contract.SHARED_DATA_PATH)]
+    env = moodle_env(MOODLE_DB_PORT=str(mariadb.port), MOODLE_DB_NAME=database, FAKE_MOODLE_LOG="/dev/null")
+    installed = run_container(image, image_contract.COMMAND_INSTALL_OR_UPGRADE, env=env, mounts=mounts)
+    assert installed.returncode == 0, installed.stderr
+    return WebTask(start_web(image, env=env, mounts=mounts), dataroot, env)
 
 
 @pytest.fixture(
     scope="module", params=["fake_image", "fake_flat_image"], ids=["public-layout", "flat-layout"]
 )
-def web(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebTask]:
+def web(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB
+) -> Iterator[WebTask]:
     root = tmp_path_factory.mktemp("web")
     root.chmod(0o755)
-    task = launch(request.getfixturevalue(request.param), root)
+    task = launch(request.getfixturevalue(request.param), root, mariadb)
     yield task
     task.container.remove()
 
@@ -73,7 +83,7 @@ def test_health_check(web: WebTask) -> None:
 def test_php_sees_the_containers_environment_and_the_images_ini(web: WebTask) -> None:
     answer = probe(web)
 
-    assert answer["db_name_from_environment"] == "moodle"
+    assert answer["db_name_from_environment"] == web.env["MOODLE_DB_NAME"]
     assert answer["max_input_vars"] == "5000"
 
 
@@ -92,12 +102,21 @@ def test_client_address_is_the_rightmost_untrusted_forwarded_address(web: WebTas
     assert probe(web, headers=forwarded)["remote_addr"] == "203.0.113.9"
 
 
-@pytest.mark.parametrize("path", ["/" + name for name in FORBIDDEN_FILES] + ["/missing.php"])
+@pytest.mark.parametrize("path", ["/" + name for name in FORBIDDEN_FILES])
 def test_internal_files_are_not_served(web: WebTask, path: str) -> None:
     response = get(web, path)
 
     assert response.status == 404
     assert b"secret" not in response.read()
+    assert response.getheader("Content-Type") != "application/json", "answered by nginx, not the router"
+
+
+@pytest.mark.parametrize("path", ["/api/rest/v2/templates/boost/core/loading?lang=en", "/missing.php?id=3"])
+def test_paths_that_are_no_file_go_to_moodles_router(web: WebTask, path: str) -> None:
+    response = get(web, path)
+
+    assert response.status == 404
+    assert json.loads(response.read()) == {"routed": path, "script_name": "/r.php"}
 
 
 def test_x_accel_redirect_serves_dataroot_files_only_on_moodles_behalf(web: WebTask) -> None:
