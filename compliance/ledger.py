@@ -49,7 +49,7 @@ class Changes:
     def summary(self) -> str:
         """One line, short enough for an approval's comment."""
         if self.unavailable:
-            return f"not compared ({self.unavailable})"
+            return f"not compared with {self.base}, see the report"
         return (
             f"{len(self.added)} added, {len(self.removed)} removed, {len(self.reworded)} reworded "
             f"since {self.base}"
