@@ -57,6 +57,12 @@ compliance: install
 acknowledgments: synth
 	$(PY) -m compliance.ledger write cdk.out
 
+# The README's architecture diagram (docs/diagram/dev.dot and .png) of the dev stage, drawn by cdk-dia
+# from a fresh synthesis; the picture needs Graphviz (Debian package graphviz). A test fails while the
+# committed .dot differs from what the code draws.
+diagram: synth
+	$(PY) -m tools.diagram cdk.out docs/diagram
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
