@@ -11,6 +11,8 @@ from moodle_infra.config import EnvironmentConfig
 
 COMMENT_LIMIT = 500
 """CodePipeline's limit on an approval's comment (``CustomData``)."""
+VARIABLE_ROOM = 60
+"""Kept free for the acknowledgment summary that replaces its ``#{...}`` reference at run time."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,12 +47,19 @@ def promotion_comment(
     tested_where = site_url(tested) or f"the SiteUrl output of the {tested.name} Application stack"
     target_url = site_url(target)
     target_where = f" ({target_url})" if target_url else ""
-    return (
+    comment = (
         f"Deploy {release.describe()} to {target.name}{target_where}. {tested.name} passed its smoke "
         f"tests: review it at {tested_where}. Compliance results of this run: the link (Synth build, "
         f"Reports tab). Acknowledgments: {links.acknowledgment_changes}. IAM and security-group "
         "broadening: confirmed in the action before this one."
     )
+    if len(comment) - len(links.acknowledgment_changes) + VARIABLE_ROOM > COMMENT_LIMIT:
+        raise ValueError(
+            f"the approval before {target.name} would exceed CodePipeline's {COMMENT_LIMIT} characters: "
+            f"shorten moodle.environments.{tested.name}.custom_domain.domain_name or "
+            f"moodle.environments.{target.name}.custom_domain.domain_name"
+        )
+    return comment
 
 
 def promotion_approval(

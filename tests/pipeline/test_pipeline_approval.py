@@ -45,6 +45,18 @@ def test_custom_domains_are_named_and_a_pinned_checksum_is_said_so(project_confi
     assert "(archive SHA-256 pinned)" in comment
 
 
+def test_domains_too_long_for_the_comment_are_refused_by_setting(project_config: ProjectConfig) -> None:
+    long_name = "a" * 60 + ".example.edu"
+    staging = replace(
+        project_config.environments["staging"], custom_domain=CustomDomain(domain_name=long_name)
+    )
+    prod = replace(
+        project_config.environments["prod"], custom_domain=CustomDomain(domain_name="b" + long_name)
+    )
+    with pytest.raises(ValueError, match=r"moodle\.environments\.staging\.custom_domain\.domain_name"):
+        promotion_approval(tested=staging, target=prod, release=RELEASE, links=LINKS)
+
+
 def test_review_link_is_the_console_page_of_the_running_build() -> None:
     arn = "arn:aws:codebuild:eu-west-1:111111111111:build/PipelineBuildSynthCdkBuildProject:0a1b-2c3d"
     assert build_url(arn) == (
