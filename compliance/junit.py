@@ -290,6 +290,8 @@ def render(cases: Iterable[RuleCase]) -> str:
                 reasons = "; ".join(sorted({occurrence.detail for occurrence in case.acknowledged}))
                 skipped = ElementTree.SubElement(element, "skipped", message=f"Acknowledged: {reasons}")
                 skipped.text = _body(case.text, (), case.acknowledged)
+            else:
+                ElementTree.SubElement(element, "system-out").text = case.text
     ElementTree.indent(root)
     counts = collections.Counter(case.outcome for suite_cases in by_suite.values() for case in suite_cases)
     root.set("tests", str(sum(counts.values())))

@@ -3,6 +3,8 @@
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import pytest
+
 from compliance import junit
 from compliance.assembly import read_assembly
 from compliance.gate import declared_skips
@@ -102,3 +104,27 @@ def test_acknowledgment_changes_are_listed_with_their_reasons(tmp_path: Path) ->
     assert cases["removed: AwsSolutions-S1"].outcome == "passed"
     (unavailable,) = junit.change_cases(assembly, Changes(base="HEAD^", unavailable="no git history"))
     assert unavailable.outcome == "skipped" and unavailable.acknowledged[0].detail == "no git history"
+
+
+SHIPPED_JUNIT = Path(__file__).resolve().parent.parent.parent / "cdk.out" / junit.JUNIT_NAME
+
+
+@pytest.mark.skipif(
+    not SHIPPED_JUNIT.exists(), reason="no cdk.out/compliance-junit.xml: run `make synth` first"
+)
+def test_the_junit_file_of_make_synth_passes_and_lists_acknowledgments_with_reasons() -> None:
+    """The file ``make synth`` (run by ``make test`` before pytest) wrote for the report group."""
+    root = ElementTree.parse(SHIPPED_JUNIT).getroot()
+    assert root.get("failures") == "0"
+    cases = {(case.get("classname", ""), case.get("name", "")): case for case in root.iter("testcase")}
+    assert len(cases) <= junit.CODEBUILD_CASE_LIMIT
+    stages = {classname.split("/")[1] for classname, _ in cases if classname.startswith("MoodlePipeline/")}
+    assert stages == {"Dev", "Staging", "Prod"}
+    acknowledged = cases[("MoodlePipeline/Dev/Data", "AwsSolutions-RDS3")].find("skipped")
+    assert acknowledged is not None and "database.multi_az is false" in acknowledged.get("message", "")
+    prod_passed = [
+        case.findtext("system-out", "")
+        for (stack, name), case in cases.items()
+        if stack == "MoodlePipeline/Prod/Data" and name.endswith(" rules passed")
+    ]
+    assert any("AwsSolutions-RDS3" in passed for passed in prod_passed), "prod is Multi-AZ: RDS3 passed there"
