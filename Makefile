@@ -21,7 +21,7 @@ export CDK_VALIDATION := false
 # Nothing may call AWS at synth time: the CDK CLI would otherwise start a telemetry sender on every run.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install checkov-install synth compliance test test-fast lint bench clean
+.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench clean
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -51,6 +51,17 @@ synth: install
 # cfn-lint, checkov and the report again, over the cdk.out that is there.
 compliance: install
 	$(PY) -m compliance.gate cdk.out
+
+# Rewrite the committed acknowledgment ledger (compliance/acknowledgments.jsonl) from a fresh synthesis;
+# a test fails while it differs from the code, so every new or removed acknowledgment shows in review.
+acknowledgments: synth
+	$(PY) -m compliance.ledger write cdk.out
+
+# The README's architecture diagram (docs/diagram/dev.dot and .png) of the dev stage, drawn by cdk-dia
+# from a fresh synthesis; the picture needs Graphviz (Debian package graphviz). A test fails while the
+# committed .dot differs from what the code draws.
+diagram: synth
+	$(PY) -m tools.diagram cdk.out docs/diagram
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -47,6 +47,10 @@ def take_canary_results(results: ToolResults) -> list[str]:
     results.lint_matches = [match for match in results.lint_matches if match not in lint]
     results.failed = [check for check in results.failed if check not in failed]
     results.skipped = [check for check in results.skipped if check not in skipped]
+    results.passed_checks = [
+        check for check in results.passed_checks if Path(check.template).name != FILE_NAME
+    ]
+    results.passed = len(results.passed_checks)
     missed = []
     if not any(match.rule_id == EXPECTED_LINT for match in lint):
         missed.append(f"negative control: cfn-lint did not report {EXPECTED_LINT} on the canary template")

@@ -2,10 +2,13 @@
 
 cdk-nag has already run inside the synthesis (an unacknowledged finding stops it and leaves
 ``validation-report.json`` behind); this runs cfn-lint and checkov over every template, nested stage
-assemblies included, plus a planted bad template that both must catch (:mod:`compliance.canary`), and
-writes ``compliance-report.md`` (for people) and ``compliance-report.json``
-(for tools) into the assembly. Exit status 1 when anything is unresolved: a cdk-nag finding, any
-cfn-lint match, a failed checkov check, or a checkov skip that no longer applies.
+assemblies included, plus a planted bad template that both must catch (:mod:`compliance.canary`),
+compares the acknowledgments with the previous commit's ledger (:mod:`compliance.ledger`), and
+writes ``compliance-report.md`` (for people), ``compliance-report.json`` (for tools),
+``compliance-junit.xml`` (for the pipeline's report group, :mod:`compliance.junit`) and
+``acknowledgment-changes.txt`` (one line, for the approvals) into the assembly. Exit status 1 when
+anything is unresolved: a cdk-nag finding, any cfn-lint match, a failed checkov check, or a checkov
+skip that no longer applies.
 """
 
 import argparse
@@ -18,14 +21,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from compliance import junit
 from compliance.assembly import Assembly, read_assembly
 from compliance.canary import take_canary_results, write_canary
+from compliance.ledger import changes_since, render_changes
 from compliance.nag_rules import pack_rules
 from compliance.report import CheckovSkip, GateResult, render
 from compliance.tools import run_tools
 
 REPORT_NAME = "compliance-report.md"
 SUMMARY_NAME = "compliance-report.json"
+CHANGES_NAME = "acknowledgment-changes.txt"
 
 
 def declared_skips(assembly: Assembly) -> Iterator[CheckovSkip]:
@@ -94,7 +100,10 @@ def main(argv: list[str]) -> int:
         return 2
     started = time.perf_counter()
     result = run_gate(directory)
-    (directory / REPORT_NAME).write_text(render(result))
+    changes = changes_since(result.assembly)
+    (directory / REPORT_NAME).write_text(render(result, sections=[render_changes(changes)]))
+    junit.write(directory, [*junit.collect(result), *junit.change_cases(result.assembly, changes)])
+    (directory / CHANGES_NAME).write_text(changes.summary() + "\n")
     (directory / SUMMARY_NAME).write_text(json.dumps(summary(result), indent=1) + "\n")
     acknowledged = sum(len(stack.acknowledgments) for stack in result.assembly.stacks)
     print(
@@ -102,7 +111,7 @@ def main(argv: list[str]) -> int:
         f"unacknowledged, {acknowledged} acknowledged; cfn-lint {len(result.tools.lint_matches)} matches; "
         f"checkov {result.tools.passed} passed, {len(result.tools.failed)} failed, "
         f"{len(result.tools.skipped)} skipped ({time.perf_counter() - started:.1f} s). "
-        f"Report: {directory / REPORT_NAME}"
+        f"Report: {directory / REPORT_NAME}; acknowledgments {changes.summary()}"
     )
     for problem in result.problems:
         print(f"  {problem}", file=sys.stderr)

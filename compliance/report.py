@@ -6,7 +6,7 @@ every checkov skip with its reason. Everything unresolved is listed first, under
 """
 
 import collections
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from compliance.assembly import Acknowledgment, Assembly, StackInfo
@@ -97,7 +97,8 @@ def applicable_rules(stack: StackInfo, rules: Iterable[NagRule]) -> list[tuple[N
     return applicable
 
 
-def render(result: GateResult) -> str:
+def render(result: GateResult, *, sections: Sequence[str] = ()) -> str:
+    """``sections``: further Markdown sections, placed right after the gate's summary."""
     out: list[str] = []
     assembly = result.assembly
     tools = result.tools
@@ -145,6 +146,7 @@ def render(result: GateResult) -> str:
         f"({tools.checkov_seconds:.1f} s) |"
     )
     out.append("")
+    out.extend(sections)
 
     out.append("## cdk-nag, per environment and stack\n")
     out.append(

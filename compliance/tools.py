@@ -60,6 +60,8 @@ class ToolResults:
     lint_seconds: float = 0.0
     checkov_version: str = ""
     passed: int = 0
+    passed_checks: list[CheckResult] = field(default_factory=list)
+    """The passed checks themselves (``passed`` counts them), for the per-check JUnit cases."""
     failed: list[CheckResult] = field(default_factory=list)
     skipped: list[CheckResult] = field(default_factory=list)
     parsing_errors: list[str] = field(default_factory=list)
@@ -164,7 +166,8 @@ def _read_checkov(returncode: int, output: str, errors: str, results: ToolResult
             continue
         checks = report["results"]
         results.checkov_version = str(report.get("summary", {}).get("checkov_version", ""))
-        results.passed += len(checks.get("passed_checks", []))
+        results.passed_checks.extend(_check(check) for check in checks.get("passed_checks", []))
+        results.passed = len(results.passed_checks)
         results.failed.extend(_check(check) for check in checks.get("failed_checks", []))
         results.skipped.extend(_check(check) for check in checks.get("skipped_checks", []))
         results.parsing_errors.extend(checks.get("parsing_errors", []))

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from aws_cdk import ArnFormat, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
@@ -80,6 +81,45 @@ REGISTRY_LOGIN_REASON = (
 )
 
 
+PERMISSIONS_CHECK = "PipelinesSecurityCheck"
+"""What ``ConfirmPermissionsBroadening`` creates below the pipeline, once for all its steps: a CodeBuild
+project that runs ``cdk diff --security-only`` and a Lambda that approves when nothing broadens."""
+AUTO_APPROVE_MANAGED_POLICY = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+)
+AUTO_APPROVE_MANAGED_POLICY_REASON = (
+    "CDK Pipelines creates its auto-approve function with AWS's basic execution policy, which lets it "
+    "write its own logs and nothing else"
+)
+AUTO_APPROVE_ANY_PIPELINE_REASON = (
+    "codepipeline:GetPipelineState and PutApprovalResult, limited by a condition to pipelines tagged "
+    "SECURITY_CHECK=ALLOW_APPROVE, which CDK Pipelines sets on this pipeline only"
+)
+AUTO_APPROVE_FUNCTION_REASONS = {
+    "LambdaConcurrency": "Invoked once per deployment by the permissions check; reserving concurrency would "
+    "take capacity from the account and fails on new accounts",
+    "LambdaDLQ": "Invoked asynchronously once per deployment; when it fails the approval simply waits for a "
+    "person, so a dead-letter queue would hold nothing to act on",
+    "LambdaInsideVPC": "Calls the CodePipeline API only; the tooling account has no VPC and none would "
+    "isolate anything",
+}
+AUTO_APPROVE_CHECKOV_SKIPS = {
+    "CKV_AWS_115": "LambdaConcurrency",
+    "CKV_AWS_116": "LambdaDLQ",
+    "CKV_AWS_117": "LambdaInsideVPC",
+}
+"""checkov's checks for the same three things: check -> the NIST rule whose reason applies."""
+AUTO_APPROVE_LOGS_REASON = (
+    "CDK Pipelines creates this log group for its auto-approve function without a key option; it holds "
+    "pipeline, stage and action names only"
+)
+DIFF_PROJECT_REASONS = {
+    ANY_RESOURCE: "sts:AssumeRole limited by a condition to the CDK bootstrap deploy roles "
+    "(aws-cdk:bootstrap-role=deploy), through which cdk diff reads the deployed stacks",
+}
+AUTO_APPROVE_INVOKE_REASON = "Invokes the auto-approve function's versions only"
+
+
 def acknowledge_pipeline_findings(
     *,
     pipeline: pipelines.CodePipeline,
@@ -147,6 +187,39 @@ def acknowledge_pipeline_findings(
     skip_checkov(_role_policy(image_build.project), "CKV_AWS_107", REGISTRY_LOGIN_REASON)
     for smoke_test in smoke_tests:
         _acknowledge_project(smoke_test.project, read_artifacts)
+    _acknowledge_permissions_check(pipeline, read_artifacts)
+
+
+def _acknowledge_permissions_check(
+    pipeline: pipelines.CodePipeline, read_artifacts: Mapping[str, str]
+) -> None:
+    check = pipeline.node.try_find_child(PERMISSIONS_CHECK)
+    if check is None:
+        raise ValueError(
+            f"{pipeline.node.path} has no {PERMISSIONS_CHECK}: no ConfirmPermissionsBroadening step"
+        )
+    function = check.node.find_child("CDKPipelinesAutoApprove")
+    project = check.node.find_child("CDKSecurityCheck")
+    assert isinstance(function, lambda_.Function) and isinstance(project, codebuild.Project)
+    stack = Stack.of(pipeline)
+    if function.role is None:
+        raise ValueError(f"{function.node.path} has no role")
+    acknowledge(function.role, AUTO_APPROVE_MANAGED_POLICY, AUTO_APPROVE_MANAGED_POLICY_REASON)
+    acknowledge(
+        function.role.node.find_child("DefaultPolicy"), ANY_RESOURCE, AUTO_APPROVE_ANY_PIPELINE_REASON
+    )
+    for rule, reason in AUTO_APPROVE_FUNCTION_REASONS.items():
+        acknowledge(function, f"NIST.800.53.R5-{rule}", reason)
+    for check_id, rule in AUTO_APPROVE_CHECKOV_SKIPS.items():
+        skip_checkov(function, check_id, AUTO_APPROVE_FUNCTION_REASONS[rule])
+    # Created with the feature flag @aws-cdk/aws-lambda:useCdkManagedLogGroup (set in cdk.json).
+    if (log_group := function.node.try_find_child("LogGroup")) is not None:
+        acknowledge(log_group, "NIST.800.53.R5-CloudWatchLogGroupEncrypted", AUTO_APPROVE_LOGS_REASON)
+        skip_checkov(log_group, "CKV_AWS_158", AUTO_APPROVE_LOGS_REASON)
+    invoke_versions = wildcard_resource_finding(stack, f"{function.function_arn}:*")
+    _acknowledge_project(
+        project, {**read_artifacts, **DIFF_PROJECT_REASONS, invoke_versions: AUTO_APPROVE_INVOKE_REASON}
+    )
 
 
 def _acknowledge_replication_bucket(bucket: s3.IBucket) -> None:

@@ -1,8 +1,39 @@
-"""The manual approval that promotes a change from one environment to the next."""
+"""The manual approval that promotes a change from one environment to the next, and what it tells the
+approver: the release (Moodle version and image tag), where the tested environment can be reviewed,
+this execution's compliance results (the link of the approval) and the acknowledgments changed since
+the previous commit. Permission broadening is confirmed by the step before it (see pipeline_stack)."""
+
+from dataclasses import dataclass
 
 from aws_cdk import pipelines
 
 from moodle_infra.config import EnvironmentConfig
+
+COMMENT_LIMIT = 500
+"""CodePipeline's limit on an approval's comment (``CustomData``)."""
+VARIABLE_ROOM = 60
+"""Kept free for the acknowledgment summary that replaces its ``#{...}`` reference at run time."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseFacts:
+    """What a promotion deploys, known when the pipeline is synthesized."""
+
+    moodle_version: str
+    moodle_sha256: str | None
+    image_tag: str
+
+    def describe(self) -> str:
+        checksum = "archive SHA-256 pinned" if self.moodle_sha256 else "archive SHA-256 NOT pinned"
+        return f"Moodle {self.moodle_version} ({checksum}), image {self.image_tag}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewLinks:
+    """Pipeline variables (``#{namespace.NAME}``) the synth step exports for this execution."""
+
+    compliance_results: str
+    acknowledgment_changes: str
 
 
 def site_url(environment: EnvironmentConfig) -> str | None:
@@ -10,19 +41,34 @@ def site_url(environment: EnvironmentConfig) -> str | None:
     return f"https://{environment.custom_domain.domain_name}" if environment.custom_domain else None
 
 
-def promotion_approval(
-    *, tested: EnvironmentConfig, target: EnvironmentConfig
-) -> pipelines.ManualApprovalStep:
-    """The approver sees which environment passed, where to look at it, and what approval deploys."""
-    tested_url = site_url(tested)
-    tested_where = tested_url or f"the SiteUrl output of the {tested.name} Application stack"
+def promotion_comment(
+    *, tested: EnvironmentConfig, target: EnvironmentConfig, release: ReleaseFacts, links: ReviewLinks
+) -> str:
+    tested_where = site_url(tested) or f"the SiteUrl output of the {tested.name} Application stack"
     target_url = site_url(target)
     target_where = f" ({target_url})" if target_url else ""
+    comment = (
+        f"Deploy {release.describe()} to {target.name}{target_where}. {tested.name} passed its smoke "
+        f"tests: review it at {tested_where}. Compliance results of this run: the link (Synth build, "
+        f"Reports tab). Acknowledgments: {links.acknowledgment_changes}. IAM and security-group "
+        "broadening: confirmed in the action before this one."
+    )
+    if len(comment) - len(links.acknowledgment_changes) + VARIABLE_ROOM > COMMENT_LIMIT:
+        raise ValueError(
+            f"the approval before {target.name} would exceed CodePipeline's {COMMENT_LIMIT} characters: "
+            f"shorten moodle.environments.{tested.name}.custom_domain.domain_name or "
+            f"moodle.environments.{target.name}.custom_domain.domain_name"
+        )
+    return comment
+
+
+def promotion_approval(
+    *, tested: EnvironmentConfig, target: EnvironmentConfig, release: ReleaseFacts, links: ReviewLinks
+) -> pipelines.ManualApprovalStep:
+    """The approval's link opens this execution's compliance results; its comment says what approval
+    deploys and where to look first."""
     return pipelines.ManualApprovalStep(
         f"PromoteTo-{target.name}",
-        comment=(
-            f"{tested.name} is deployed and passed its smoke tests: review it at {tested_where}. "
-            f"Approving deploys this change to {target.name}{target_where}."
-        ),
-        review_url=tested_url,
+        comment=promotion_comment(tested=tested, target=target, release=release, links=links),
+        review_url=links.compliance_results,
     )

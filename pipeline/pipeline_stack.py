@@ -12,14 +12,14 @@ from constructs import Construct
 from moodle_infra.config import EnvironmentConfig, ProjectConfig
 from moodle_infra.moodle_image import IMAGE_DIRECTORY
 from pipeline.acknowledgments import acknowledge_pipeline_findings
-from pipeline.approval_step import promotion_approval
+from pipeline.approval_step import ReleaseFacts, ReviewLinks, promotion_approval
 from pipeline.artifact_store import ArtifactStore
 from pipeline.image_build_step import image_build_step
 from pipeline.image_repository import ImageRepository
 from pipeline.image_tag import image_tag
 from pipeline.notifications import PipelineNotifications
 from pipeline.smoke_test_step import smoke_test_step
-from pipeline.synth_step import synth_step
+from pipeline.synth_step import name_synth_variables, synth_step
 from stages.moodle_stage import MoodleStage
 
 PACKAGE_JSON = Path(__file__).resolve().parent.parent / "package.json"
@@ -33,6 +33,13 @@ def pinned_cdk_cli_version() -> str:
 class PipelineStack(Stack):
     """Source -> Build (tests, synth, compliance) -> UpdatePipeline -> Assets -> dev (image build
     first, smoke tests last) -> approval -> staging -> approval -> prod, each with smoke tests.
+
+    Before each environment deploys, CDK Pipelines' ``ConfirmPermissionsBroadening`` compares the
+    stage's IAM and security-group changes with what is deployed there, and waits for a person only
+    when they broaden. It precedes the promotion approvals instead of replacing them: it approves
+    itself when nothing broadens, while staging and prod must always wait for a person. Dev, deployed
+    without a promotion approval, gets the check too, so a broadening never reaches any account
+    unseen.
 
     The stack's account and region are the tooling account's, from ``moodle.pipeline``.
     ``image_directory`` is what the image tag is hashed from (tests point it at a copy);
@@ -51,16 +58,22 @@ class PipelineStack(Stack):
     ) -> None:
         tooling = config.pipeline
         super().__init__(scope, construct_id, env=Environment(account=tooling.account, region=tooling.region))
+        # A git clone rather than a zip: the synth step compares the acknowledgments with the
+        # previous commit's ledger (compliance/ledger.py).
         source = pipelines.CodePipelineSource.connection(
-            tooling.repository, tooling.branch, connection_arn=tooling.connection_arn
+            tooling.repository,
+            tooling.branch,
+            connection_arn=tooling.connection_arn,
+            code_build_clone_output=True,
         )
         artifacts = ArtifactStore(self, "Artifacts")
+        synth = synth_step(self, source=source)
         pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
             pipeline_type=codepipeline.PipelineType.V2,
             artifact_bucket=artifacts.bucket,
-            synth=synth_step(source=source),
+            synth=synth.step,
             self_mutation=True,
             cross_account_keys=True,
             enable_key_rotation=True,
@@ -72,6 +85,7 @@ class PipelineStack(Stack):
                 )
             ),
         )
+        self.compliance_reports = synth.reports
         environments = list(config.environments.values())
         images = ImageRepository(
             self,
@@ -81,6 +95,14 @@ class PipelineStack(Stack):
         )
         build_args = dict(image_build_args or {})
         image = images.image(image_tag(image_directory, build_args=build_args))
+        release = ReleaseFacts(
+            moodle_version=config.moodle_release.version,
+            moodle_sha256=config.moodle_release.sha256,
+            image_tag=image.tag,
+        )
+        links = ReviewLinks(
+            compliance_results=synth.results_url, acknowledgment_changes=synth.acknowledgment_changes
+        )
 
         image_build = image_build_step(
             source=source, repository=images.repository, tag=image.tag, build_args=build_args
@@ -91,13 +113,20 @@ class PipelineStack(Stack):
             stage = MoodleStage(self, environment.name.title(), config=environment, image=image)
             smoke_test = smoke_test_step(self, environment=environment.name, stage=stage, source=source)
             smoke_tests.append(smoke_test)
-            before_deploy = (
-                image_build if tested is None else promotion_approval(tested=tested, target=environment)
+            broadening = pipelines.ConfirmPermissionsBroadening(
+                f"Permissions-{environment.name}", stage=stage
             )
-            pipeline.add_stage(stage, pre=[before_deploy], post=[smoke_test])
+            if tested is None:
+                before_deploy: list[pipelines.Step] = [image_build, broadening]
+            else:
+                approval = promotion_approval(tested=tested, target=environment, release=release, links=links)
+                approval.add_step_dependency(broadening)
+                before_deploy = [broadening, approval]
+            pipeline.add_stage(stage, pre=before_deploy, post=[smoke_test])
             tested = environment
 
         pipeline.build_pipeline()
+        name_synth_variables(pipeline.pipeline)
         notifications = PipelineNotifications(
             self, "Notifications", pipeline=pipeline.pipeline, email=tooling.notification_email
         )

@@ -11,7 +11,11 @@ reports every raw finding; that proves every acknowledgment matches a real findi
 names (none is stale) and every finding other than the planted ones is acknowledged.
 """
 
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aws_cdk import App, Stack, Stage
@@ -20,6 +24,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 import pipeline.pipeline_stack
+from compliance import junit
 from compliance.acknowledgments import RecordedAcknowledgment, recording
 from compliance.assembly import Finding
 from stages.moodle_stage import MoodleStage
@@ -123,3 +128,37 @@ def test_every_other_finding_is_acknowledged(
         and not any(finding.rule_id == ack.rule_id and _below(finding.path, ack.path) for ack in recorded)
     ]
     assert not unacknowledged, "\n".join(f"  {f.path}: {f.rule_id}" for f in unacknowledged)
+
+
+@pytest.fixture(scope="module")
+def planted_gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``make synth`` on the app with violations planted outside the pipeline and every acknowledgment in
+    force: the synthesis fails, then the gate runs anyway and writes the JUnit file for the report group."""
+    synthesis = synthesize(
+        tmp_path_factory.mktemp("planted") / "cdk.out", after_build=_plant_outside_the_pipeline
+    )
+    assert synthesis.error is not None and "ValidationFailed" in synthesis.error
+    gate = subprocess.run(
+        [sys.executable, "-m", "compliance.gate", str(synthesis.outdir)], capture_output=True, text=True
+    )
+    assert gate.returncode == 1, gate.stderr
+    return synthesis.outdir / junit.JUNIT_NAME
+
+
+def test_the_junit_report_fails_the_planted_findings_and_skips_acknowledged_ones(planted_gate: Path) -> None:
+    root = ElementTree.parse(planted_gate).getroot()
+    cases = {(case.get("classname"), case.get("name")): case for case in root.iter("testcase")}
+    assert len(cases) <= junit.CODEBUILD_CASE_LIMIT, "CodeBuild would drop cases beyond its limit"
+
+    failure = cases[("MoodlePipeline", "AwsSolutions-S1")].find("failure")
+    assert failure is not None and "NonCompliantBucket" in (failure.text or "")
+    assert failure.get("message", "").startswith("The S3 Bucket has server access logs disabled")
+    open_group = cases[("Sandbox/Network", "AwsSolutions-EC23")].find("failure")
+    assert open_group is not None and "OpenSecurityGroup" in (open_group.text or "")
+    failed = {key for key, case in cases.items() if case.find("failure") is not None}
+    assert {key[0] for key in failed} == {"MoodlePipeline", "Sandbox/Network"}, "nothing else fails"
+
+    acknowledged = cases[("MoodlePipeline/Dev/Data", "AwsSolutions-RDS3")].find("skipped")
+    assert acknowledged is not None
+    assert "database.multi_az is false" in acknowledged.get("message", "")
+    assert "Database/Instance/Resource" in (acknowledged.text or "")

@@ -1,22 +1,35 @@
-"""What the approver is told: the environment that passed, where to review it, what approval deploys."""
+"""What the approver is told: what approval deploys, which environment passed and where to review it,
+the link to this execution's compliance results, and the acknowledgments changed."""
 
 from dataclasses import replace
 
+import pytest
+
 from moodle_infra.config import CustomDomain, ProjectConfig
-from pipeline.approval_step import promotion_approval
+from pipeline.approval_step import COMMENT_LIMIT, ReleaseFacts, ReviewLinks, promotion_approval
+from pipeline.review_link import build_url
+
+RELEASE = ReleaseFacts(moodle_version="5.1.6", moodle_sha256=None, image_tag="img-0123456789abcdef")
+LINKS = ReviewLinks(compliance_results="#{Synth.URL}", acknowledgment_changes="#{Synth.CHANGES}")
 
 
-def test_comment_names_both_environments_and_where_to_look(project_config: ProjectConfig) -> None:
+def test_comment_names_the_release_both_environments_and_where_to_look(project_config: ProjectConfig) -> None:
     dev, staging = project_config.environments["dev"], project_config.environments["staging"]
-    approval = promotion_approval(tested=dev, target=staging)
-    assert approval.comment is not None
-    assert "dev is deployed and passed its smoke tests" in approval.comment
-    assert "SiteUrl output of the dev Application stack" in approval.comment
-    assert approval.comment.endswith("deploys this change to staging.")
-    assert approval.review_url is None
+    approval = promotion_approval(tested=dev, target=staging, release=RELEASE, links=LINKS)
+    comment = approval.comment
+    assert comment is not None
+    assert comment.startswith(
+        "Deploy Moodle 5.1.6 (archive SHA-256 NOT pinned), image img-0123456789abcdef to staging."
+    )
+    assert (
+        "dev passed its smoke tests: review it at the SiteUrl output of the dev Application stack" in comment
+    )
+    assert "Acknowledgments: #{Synth.CHANGES}." in comment
+    assert approval.review_url == "#{Synth.URL}", "the link opens this execution's compliance results"
+    assert len(comment) <= COMMENT_LIMIT
 
 
-def test_custom_domains_become_review_link_and_target_url(project_config: ProjectConfig) -> None:
+def test_custom_domains_are_named_and_a_pinned_checksum_is_said_so(project_config: ProjectConfig) -> None:
     staging = replace(
         project_config.environments["staging"],
         custom_domain=CustomDomain(domain_name="staging.moodle.example.edu"),
@@ -24,8 +37,34 @@ def test_custom_domains_become_review_link_and_target_url(project_config: Projec
     prod = replace(
         project_config.environments["prod"], custom_domain=CustomDomain(domain_name="moodle.example.edu")
     )
-    approval = promotion_approval(tested=staging, target=prod)
-    assert approval.review_url == "https://staging.moodle.example.edu"
-    assert approval.comment is not None
-    assert "review it at https://staging.moodle.example.edu" in approval.comment
-    assert "deploys this change to prod (https://moodle.example.edu)" in approval.comment
+    pinned = replace(RELEASE, moodle_sha256="ab" * 32)
+    comment = promotion_approval(tested=staging, target=prod, release=pinned, links=LINKS).comment
+    assert comment is not None
+    assert "review it at https://staging.moodle.example.edu" in comment
+    assert "to prod (https://moodle.example.edu)" in comment
+    assert "(archive SHA-256 pinned)" in comment
+
+
+def test_domains_too_long_for_the_comment_are_refused_by_setting(project_config: ProjectConfig) -> None:
+    long_name = "a" * 60 + ".example.edu"
+    staging = replace(
+        project_config.environments["staging"], custom_domain=CustomDomain(domain_name=long_name)
+    )
+    prod = replace(
+        project_config.environments["prod"], custom_domain=CustomDomain(domain_name="b" + long_name)
+    )
+    with pytest.raises(ValueError, match=r"moodle\.environments\.staging\.custom_domain\.domain_name"):
+        promotion_approval(tested=staging, target=prod, release=RELEASE, links=LINKS)
+
+
+def test_review_link_is_the_console_page_of_the_running_build() -> None:
+    arn = "arn:aws:codebuild:eu-west-1:111111111111:build/PipelineBuildSynthCdkBuildProject:0a1b-2c3d"
+    assert build_url(arn) == (
+        "https://eu-west-1.console.aws.amazon.com/codesuite/codebuild/111111111111/projects/"
+        "PipelineBuildSynthCdkBuildProject/build/PipelineBuildSynthCdkBuildProject:0a1b-2c3d/?region=eu-west-1"
+    )
+
+
+def test_review_link_refuses_what_is_not_a_build_arn() -> None:
+    with pytest.raises(ValueError, match="not a CodeBuild build ARN"):
+        build_url("arn:aws:codebuild:eu-west-1:111111111111:project/Synth")
