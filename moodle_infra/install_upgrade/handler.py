@@ -24,6 +24,7 @@ EXIT_CODE_MEANINGS = {
     4: "another install-or-upgrade held the lock too long",
     5: "Moodle install or upgrade failed",
     6: "cache setup failed",
+    9: "the database holds an unfinished install and site data: not cleared automatically, see docs/IMAGE.md",
 }
 """What the image's ``install-or-upgrade`` command means by each non-zero exit code (see image/)."""
 

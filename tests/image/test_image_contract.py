@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from moodle_infra import image_contract
+from moodle_infra.install_upgrade.handler import EXIT_CODE_MEANINGS
 from tests.image.container import DEBIAN_RELEASE, REPO_ROOT
 from tests.image.image_testlib import IMAGE_DIR
 
@@ -34,6 +35,15 @@ def megabytes(size: str) -> int:
     match = re.fullmatch(r"(\d+)[mM]", size)
     assert match, size
     return int(match[1])
+
+
+def test_every_exit_code_of_install_or_upgrade_has_a_meaning_in_the_deployment_events() -> None:
+    """The custom resource turns the task's exit code into the reason CloudFormation shows."""
+    script = (IMAGE_DIR / "bin" / "install-or-upgrade.php").read_text()
+    codes = {int(code) for code in re.findall(r"^const EXIT_\w+ = (\d+);$", script, re.MULTILINE)}
+
+    assert codes >= {2, 3, 4, 5, 6, 9}
+    assert set(EXIT_CODE_MEANINGS) == codes
 
 
 def test_port() -> None:

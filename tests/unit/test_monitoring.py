@@ -123,3 +123,24 @@ def test_dashboard_shows_every_tier(template: TemplateOf) -> None:
         "Evictions",
     ):
         assert metric in body
+
+
+FAILURES_HEALTH_CHECKS_LEAVE_TO_ALARMS = {
+    # Pages fail (500 or 503) while /healthz, answered by php-fpm alone, stays green (docs/IMAGE.md).
+    "database unreachable": "HTTPCode_Target_5XX_Count",
+    "Redis unreachable or hanging": "HTTPCode_Target_5XX_Count",
+    "data directory read-only after the start": "HTTPCode_Target_5XX_Count",
+    # Every task failing its health check: the load balancer answers itself.
+    "no healthy web task": "HTTPCode_ELB_5XX_Count",
+}
+
+
+@pytest.mark.parametrize(("failure", "metric"), FAILURES_HEALTH_CHECKS_LEAVE_TO_ALARMS.items())
+def test_failures_the_health_checks_ignore_raise_an_alarm_on_the_topic(
+    template: TemplateOf, failure: str, metric: str
+) -> None:
+    for environment in ("dev", "prod"):
+        alarms = [a["Properties"] for a in _alarms(template, environment).values()]
+        watching = [a for a in alarms if a["MetricName"] == metric]
+        assert watching, f"{environment}: nothing alarms on {failure}"
+        assert all("NotificationsTopic" in str(a["AlarmActions"]) for a in watching), failure
