@@ -5,6 +5,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from moodle_infra.keys import logs_key
+from moodle_infra.physical_names import name_for_this_stack
 from moodle_infra.retention import log_retention
 
 MANAGED_RULE_GROUPS = (
@@ -21,6 +22,9 @@ COUNT_ONLY_RULES = {
 }
 """Managed rules switched to count mode: SizeRestrictions_BODY blocks any body over 8 KB, which
 would stop every course upload, assignment submission and backup restore."""
+
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
+"""WAF delivers logs only to log groups whose name starts with this."""
 
 RATE_LIMIT_PER_5_MINUTES = 3000
 """Requests per client IP per five minutes. Campuses send many users from one NAT address, so this
@@ -47,7 +51,9 @@ class WebAcl(Construct):
         log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"aws-waf-logs-{name}",
+            # WAF requires the prefix; the stack ID suffix lets a re-created stack create it again
+            # while the retained group of the previous one still holds its logs.
+            log_group_name=name_for_this_stack(f"{WAF_LOG_GROUP_PREFIX}{name}", max_length=512),
             retention=log_retention(log_retention_days),
             encryption_key=logs_key(self),
         )

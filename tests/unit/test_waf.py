@@ -54,4 +54,7 @@ def test_rate_limit_blocks_floods_first(template: TemplateOf) -> None:
 def test_waf_requests_are_logged(template: TemplateOf) -> None:
     edge = template("prod", "EdgeSecurity")
     edge.resource_count_is("AWS::WAFv2::LoggingConfiguration", 1)
-    edge.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": "aws-waf-logs-moodle-prod"})
+    (log_group,) = edge.find_resources("AWS::Logs::LogGroup").values()
+    prefix, suffix = log_group["Properties"]["LogGroupName"]["Fn::Join"][1]
+    assert prefix == "aws-waf-logs-moodle-prod-", "WAF only logs to groups named aws-waf-logs-*"
+    assert "AWS::StackId" in str(suffix), "a re-created stack must not collide with the retained group"
