@@ -9,6 +9,7 @@ from compliance.deploy_rules import (
     request_timeouts,
     retained_names,
     service_key_policies,
+    waf_web_acl,
 )
 from compliance.deploy_rules.model import DeployRule, StackTemplate, Violation
 
@@ -19,6 +20,7 @@ RULES: tuple[DeployRule, ...] = (
     codebuild_node_runtime.RULE,
     rds_engine_version.RULE,
     request_timeouts.RULE,
+    waf_web_acl.RULE,
 )
 
 
