@@ -5,6 +5,9 @@ from collections.abc import Sequence
 from compliance.deploy_rules import (
     autoscaled_desired_count,
     codebuild_node_runtime,
+    cross_stack_references,
+    custom_resource_teardown,
+    lambda_runtimes,
     rds_engine_version,
     request_timeouts,
     retained_names,
@@ -21,6 +24,9 @@ RULES: tuple[DeployRule, ...] = (
     rds_engine_version.RULE,
     request_timeouts.RULE,
     waf_web_acl.RULE,
+    cross_stack_references.RULE,
+    custom_resource_teardown.RULE,
+    lambda_runtimes.RULE,
 )
 
 

@@ -28,6 +28,10 @@ class StackTemplate:
     body: dict[str, Json]
     directory: Path | None = None
     """Where the template's side files are (CodeBuild buildspec files of CDK Pipelines), if on disk."""
+    stack_name: str = ""
+    """The CloudFormation stack name (``Prod-Audit``), as cross-stack references name it."""
+    depends_on: tuple[str, ...] = ()
+    """Paths of the stacks deployed before this one (and deleted after it)."""
 
     def resources(self, *types: str) -> Iterator[tuple[str, dict[str, Json]]]:
         """``(logical ID, resource)`` of every resource of the given types (all, without types)."""
@@ -76,13 +80,47 @@ class DeployRule:
 
 
 def templates_of_assembly(assembly: Assembly) -> list[StackTemplate]:
-    """Every stack template of a cloud assembly, nested stage assemblies included."""
+    """Every stack template of a cloud assembly, nested stage assemblies included, with the stack names
+    and dependencies of the manifests."""
+    names, dependencies = _manifest_stacks(assembly.directory)
     templates = []
     for stack in assembly.stacks:
         account, _, region = stack.environment.partition("/")
         body = json.loads(stack.template_file.read_text())
-        templates.append(StackTemplate(stack.path, account, region, body, stack.template_file.parent))
+        templates.append(
+            StackTemplate(
+                stack.path,
+                account,
+                region,
+                body,
+                stack.template_file.parent,
+                names.get(stack.path, stack.path),
+                dependencies.get(stack.path, ()),
+            )
+        )
     return templates
+
+
+def _manifest_stacks(directory: Path) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Stack path -> stack name, and stack path -> paths of the stacks it depends on."""
+    names: dict[str, str] = {}
+    raw: dict[str, list[str]] = {}
+    paths: dict[str, str] = {}
+    manifests = [directory]
+    while manifests:
+        current = manifests.pop()
+        artifacts = json.loads((current / "manifest.json").read_text()).get("artifacts", {})
+        for artifact_id, artifact in artifacts.items():
+            properties = artifact.get("properties", {})
+            if artifact["type"] == "cdk:cloud-assembly":
+                manifests.append(current / properties["directoryName"])
+            elif artifact["type"] == "aws:cloudformation:stack":
+                path = artifact.get("displayName", artifact_id)
+                names[path] = properties.get("stackName", artifact_id)
+                paths[artifact_id] = path
+                raw[path] = list(artifact.get("dependencies", []))
+    dependencies = {path: tuple(paths[d] for d in found if d in paths) for path, found in raw.items()}
+    return names, dependencies
 
 
 def referenced_id(value: Json) -> str | None:
@@ -167,3 +205,77 @@ def allows(statement: dict[str, Json], action: str) -> bool:
         if pattern.endswith("*") and action.lower().startswith(pattern[:-1].lower()):
             return True
     return False
+
+
+def stack_output_source(
+    templates: Sequence[StackTemplate], consumer: StackTemplate, value: Json
+) -> tuple[StackTemplate, Json] | None:
+    """For ``{"Fn::GetStackOutput": {...}}``: the producing template (same account, the given or the
+    consumer's region) and the output's Value; None if it is not such a reference or names no
+    synthesized stack."""
+    if not isinstance(value, dict) or "Fn::GetStackOutput" not in value:
+        return None
+    reference = value["Fn::GetStackOutput"]
+    region = reference.get("Region", consumer.region)
+    for producer in templates:
+        if (producer.stack_name, producer.account, producer.region) == (
+            reference.get("StackName"),
+            consumer.account,
+            region,
+        ):
+            output = (producer.body.get("Outputs") or {}).get(reference.get("OutputName"))
+            return (producer, output.get("Value")) if output else None
+    return None
+
+
+def resolve(
+    templates: Sequence[StackTemplate], template: StackTemplate, value: Json
+) -> tuple[StackTemplate, str] | None:
+    """The template and logical ID a value refers to: a Ref or GetAtt in the same template, or one
+    behind a cross-stack Fn::GetStackOutput."""
+    source = stack_output_source(templates, template, value)
+    if source is not None:
+        template, value = source
+    logical_id = referenced_id(value)
+    if logical_id is None or template.resource(logical_id) is None:
+        return None
+    return template, logical_id
+
+
+def walk(value: Json) -> Iterator[dict[str, Json]]:
+    """Every dict inside a template fragment, the fragment itself included."""
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            yield from walk(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from walk(inner)
+
+
+def direct_dependencies(template: StackTemplate, logical_id: str) -> set[str]:
+    """What CloudFormation creates before ``logical_id`` (and deletes after it): its DependsOn and
+    every resource its properties reference (Ref, Fn::GetAtt, ${...} in Fn::Sub)."""
+    resource = template.resource(logical_id) or {}
+    found = set(as_list(resource.get("DependsOn", [])))
+    for node in walk(resource.get("Properties")):
+        target = referenced_id(node)
+        if target is not None:
+            found.add(target)
+        sub = node.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) else sub
+        if isinstance(text, str):
+            found.update(name.split(".", 1)[0] for name in re.findall(r"\$\{([^}!]+)\}", text))
+    return {target for target in found if template.resource(target) is not None}
+
+
+def all_dependencies(template: StackTemplate, logical_id: str) -> set[str]:
+    """The transitive closure of :func:`direct_dependencies`."""
+    seen: set[str] = set()
+    pending = [logical_id]
+    while pending:
+        for target in direct_dependencies(template, pending.pop()):
+            if target not in seen:
+                seen.add(target)
+                pending.append(target)
+    return seen

@@ -38,7 +38,12 @@ def all_templates(
             stack = stages[shape].node.find_child(name)
             assert isinstance(stack, Stack)
             body = dict(Template.from_stack(stack).to_json())
-            templates.append(StackTemplate(stack.node.path, stack.account, stack.region, body))
+            depends_on = tuple(dependency.node.path for dependency in stack.dependencies)
+            templates.append(
+                StackTemplate(
+                    stack.node.path, stack.account, stack.region, body, None, stack.stack_name, depends_on
+                )
+            )
     return templates
 
 
