@@ -4,14 +4,22 @@ from collections.abc import Sequence
 
 from compliance.deploy_rules import (
     autoscaled_desired_count,
+    backup_plans,
     codebuild_node_runtime,
+    cross_account_images,
     cross_stack_references,
     custom_resource_teardown,
+    ecs_efs_volumes,
+    elasticache_replication,
     lambda_runtimes,
+    log_delivery_buckets,
+    pipeline_cross_account,
     rds_engine_version,
+    rds_instance_settings,
     request_timeouts,
     retained_names,
     service_key_policies,
+    vpc_origin,
     waf_web_acl,
 )
 from compliance.deploy_rules.model import DeployRule, StackTemplate, Violation
@@ -27,6 +35,14 @@ RULES: tuple[DeployRule, ...] = (
     cross_stack_references.RULE,
     custom_resource_teardown.RULE,
     lambda_runtimes.RULE,
+    vpc_origin.RULE,
+    ecs_efs_volumes.RULE,
+    elasticache_replication.RULE,
+    rds_instance_settings.RULE,
+    log_delivery_buckets.RULE,
+    cross_account_images.RULE,
+    pipeline_cross_account.RULE,
+    backup_plans.RULE,
 )
 
 

@@ -210,9 +210,17 @@ def allows(statement: dict[str, Json], action: str) -> bool:
 def stack_output_source(
     templates: Sequence[StackTemplate], consumer: StackTemplate, value: Json
 ) -> tuple[StackTemplate, Json] | None:
-    """For ``{"Fn::GetStackOutput": {...}}``: the producing template (same account, the given or the
-    consumer's region) and the output's Value; None if it is not such a reference or names no
-    synthesized stack."""
+    """For ``{"Fn::GetStackOutput": {...}}`` (or ``{"Fn::ImportValue": name}``): the producing template
+    (same account, the given or the consumer's region) and the output's Value; None if it is not such a
+    reference or names no synthesized stack."""
+    if isinstance(value, dict) and isinstance(value.get("Fn::ImportValue"), str):
+        for producer in templates:
+            if (producer.account, producer.region) != (consumer.account, consumer.region):
+                continue
+            for output in (producer.body.get("Outputs") or {}).values():
+                if (output.get("Export") or {}).get("Name") == value["Fn::ImportValue"]:
+                    return producer, output.get("Value")
+        return None
     if not isinstance(value, dict) or "Fn::GetStackOutput" not in value:
         return None
     reference = value["Fn::GetStackOutput"]

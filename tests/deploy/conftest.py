@@ -59,7 +59,13 @@ def broken(template: StackTemplate, breakage: Callable[[dict[str, Any]], None]) 
     body = copy.deepcopy(template.body)
     breakage(body)
     return StackTemplate(
-        f"{template.path} (broken)", template.account, template.region, body, template.directory
+        f"{template.path} (broken)",
+        template.account,
+        template.region,
+        body,
+        template.directory,
+        template.stack_name,
+        template.depends_on,
     )
 
 
