@@ -29,7 +29,7 @@ COUNT_ONLY_RULES = {
         "SizeRestrictions_URIPATH",
         "CrossSiteScripting_BODY",
     ),
-    "AWSManagedRulesSQLiRuleSet": ("SQLi_BODY",),
+    "AWSManagedRulesSQLiRuleSet": ("SQLi_BODY", "SQLiExtendedPatterns_BODY"),
 }
 """Managed rules that only count (and label) a request; SCOPED_BLOCKS below still block on their labels
 where Moodle never legitimately sends what they match. Evidence, read in the Moodle 5.1.6 tree and the
@@ -50,19 +50,20 @@ rule group documentation, not measured on a live session:
   to lib/ajax/service.php every few seconds (tiny_autosave_update_session, drafttext), and its media
   plugin inserts <video>/<audio> with <source> and <track> elements; teachers paste <iframe> embeds of
   videos. Moodle cleans HTML on output (HTMLPurifier in format_text), which is where XSS is stopped.
-- SQLi_BODY: forum posts and quiz answers of database courses contain SQL; Moodle's database layer
-  binds every parameter. SQL injection in query strings (SQLi_QUERYARGUMENTS) still blocks, and the
-  smoke program proves it after each deploy (smoke/checks.py, waf-blocks-sqli).
+- SQLi_BODY and SQLiExtendedPatterns_BODY: forum posts and quiz answers of database courses contain
+  SQL; Moodle's database layer binds every parameter. SQL injection in query strings
+  (SQLi_QUERYARGUMENTS) still blocks, and the smoke program proves it after each deploy
+  (smoke/checks.py, waf-blocks-sqli).
 """
 
 
 @dataclass(frozen=True, kw_only=True)
 class ScopedBlock:
-    """Block what a counted managed rule labelled, inside (``only_under``) or outside (``except_under``)
-    the given URI path prefixes."""
+    """Block what counted managed rules labelled (any of ``labels``), only under the given URI path
+    prefixes (``only_under``) or everywhere but under them."""
 
     name: str
-    label: str
+    labels: tuple[str, ...]
     path_prefixes: tuple[str, ...]
     only_under: bool
 
@@ -85,25 +86,25 @@ SIGN_IN_FORMS = ("/login/",)
 SCOPED_BLOCKS = (
     ScopedBlock(
         name="LongQueryStringOutsideSignOn",
-        label=CORE_RULE_SET_LABEL + "SizeRestrictions_QueryString",
+        labels=(CORE_RULE_SET_LABEL + "SizeRestrictions_QueryString",),
         path_prefixes=SIGN_ON_CALLBACKS,
         only_under=False,
     ),
     ScopedBlock(
         name="LongUriPathOutsideFiles",
-        label=CORE_RULE_SET_LABEL + "SizeRestrictions_URIPath",
+        labels=(CORE_RULE_SET_LABEL + "SizeRestrictions_URIPath",),
         path_prefixes=FILE_SERVING,
         only_under=False,
     ),
     ScopedBlock(
         name="CrossSiteScriptingBodyOnSignIn",
-        label=CORE_RULE_SET_LABEL + "CrossSiteScripting_Body",
+        labels=(CORE_RULE_SET_LABEL + "CrossSiteScripting_Body",),
         path_prefixes=SIGN_IN_FORMS,
         only_under=True,
     ),
     ScopedBlock(
         name="SqlInjectionBodyOnSignIn",
-        label=SQL_RULE_SET_LABEL + "SQLi_Body",
+        labels=(SQL_RULE_SET_LABEL + "SQLi_Body", SQL_RULE_SET_LABEL + "SQLiExtendedPatterns_Body"),
         path_prefixes=SIGN_IN_FORMS,
         only_under=True,
     ),
@@ -191,8 +192,13 @@ class WebAcl(Construct):
 
 
 def _scoped_block(block: ScopedBlock, priority: int) -> wafv2.CfnWebACL.RuleProperty:
-    labelled = wafv2.CfnWebACL.StatementProperty(
-        label_match_statement=wafv2.CfnWebACL.LabelMatchStatementProperty(scope="LABEL", key=block.label)
+    labelled = _any_of(
+        [
+            wafv2.CfnWebACL.StatementProperty(
+                label_match_statement=wafv2.CfnWebACL.LabelMatchStatementProperty(scope="LABEL", key=label)
+            )
+            for label in block.labels
+        ]
     )
     prefixes = [
         wafv2.CfnWebACL.StatementProperty(
@@ -205,13 +211,7 @@ def _scoped_block(block: ScopedBlock, priority: int) -> wafv2.CfnWebACL.RuleProp
         )
         for prefix in block.path_prefixes
     ]
-    under = (
-        prefixes[0]
-        if len(prefixes) == 1
-        else wafv2.CfnWebACL.StatementProperty(
-            or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=prefixes)
-        )
-    )
+    under = _any_of(prefixes)
     where = (
         under
         if block.only_under
@@ -227,6 +227,15 @@ def _scoped_block(block: ScopedBlock, priority: int) -> wafv2.CfnWebACL.RuleProp
             and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[labelled, where])
         ),
         visibility_config=_visibility(block.name),
+    )
+
+
+def _any_of(statements: list[wafv2.CfnWebACL.StatementProperty]) -> wafv2.CfnWebACL.StatementProperty:
+    """One statement, or an OR of several (WAF refuses an OR of fewer than two)."""
+    if len(statements) == 1:
+        return statements[0]
+    return wafv2.CfnWebACL.StatementProperty(
+        or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=statements)
     )
 
 

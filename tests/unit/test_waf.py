@@ -52,7 +52,10 @@ def test_rules_that_ordinary_moodle_use_trips_only_count(template: TemplateOf) -
         "SizeRestrictions_URIPATH": {"Count": {}},
         "CrossSiteScripting_BODY": {"Count": {}},
     }
-    assert _overrides(template, "AWSManagedRulesSQLiRuleSet") == {"SQLi_BODY": {"Count": {}}}
+    assert _overrides(template, "AWSManagedRulesSQLiRuleSet") == {
+        "SQLi_BODY": {"Count": {}},
+        "SQLiExtendedPatterns_BODY": {"Count": {}},
+    }
     for group in ("AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesPHPRuleSet"):
         assert _overrides(template, group) == {}, "everything else in the other groups blocks"
 
@@ -74,11 +77,10 @@ def test_counted_rules_still_block_where_moodle_never_sends_that(template: Templ
     rule = _scoped(template, block.name)
     assert rule["Action"] == {"Block": {}}
     labelled, where = rule["Statement"]["AndStatement"]["Statements"]
-    assert labelled == {"LabelMatchStatement": {"Scope": "LABEL", "Key": block.label}}
-    rule_name = block.label.rsplit(":", 1)[1]
-    assert any(
-        rule_name.lower() == counted.lower() for rules in COUNT_ONLY_RULES.values() for counted in rules
-    )
+    matches = labelled["OrStatement"]["Statements"] if "OrStatement" in labelled else [labelled]
+    assert matches == [{"LabelMatchStatement": {"Scope": "LABEL", "Key": label}} for label in block.labels]
+    counted = {rule.lower() for rules in COUNT_ONLY_RULES.values() for rule in rules}
+    assert {label.rsplit(":", 1)[1].lower() for label in block.labels} <= counted, "only counted rules"
     if block.only_under:
         assert _prefixes(where) == list(block.path_prefixes)
     else:
@@ -112,8 +114,11 @@ def test_waf_requests_are_logged(template: TemplateOf) -> None:
 def test_sql_injection_in_query_strings_still_blocks_and_the_smoke_program_probes_it(
     template: TemplateOf,
 ) -> None:
-    """Only SQLi_BODY counts; the smoke check waf-blocks-sqli sends its probes in query strings, which
+    """Only the body rules count; the smoke check waf-blocks-sqli sends its probes in query strings, which
     SQLi_QUERYARGUMENTS blocks, and fails the deployment if one answers anything but 403."""
-    assert set(_overrides(template, "AWSManagedRulesSQLiRuleSet")) == {"SQLi_BODY"}
+    assert set(_overrides(template, "AWSManagedRulesSQLiRuleSet")) == {
+        "SQLi_BODY",
+        "SQLiExtendedPatterns_BODY",
+    }
     assert all(urlsplit(probe).query for probe in SQL_INJECTION_PROBES)
     assert "waf-blocks-sqli" in {check.name for check in CHECKS}
