@@ -10,6 +10,7 @@ from compliance.deploy_rules.model import (
     Violation,
     allows,
     as_list,
+    literal,
     referenced_id,
     service_principals,
     statements,
@@ -97,6 +98,42 @@ def _topic_publishers(template: StackTemplate) -> dict[str, set[str]]:
     return publishers
 
 
+def _aws_principals(statement: dict[str, Json]) -> list[str]:
+    principal = statement.get("Principal") or {}
+    if not isinstance(principal, dict):
+        return []
+    return [literal(value) or "?" for value in as_list(principal.get("AWS", []))]
+
+
+def _secret_key_problems(template: StackTemplate) -> Iterator[tuple[str, str]]:
+    """A customer managed key of a secret must let its readers decrypt: through Secrets Manager
+    (``kms:ViaService``, as AWS's own aws/secretsmanager key does) or by naming them."""
+    for logical_id, secret in template.resources("AWS::SecretsManager::Secret"):
+        key = secret.get("Properties", {}).get("KmsKeyId")
+        if key is None:
+            continue
+        policy = _key_statements(template, key)
+        if policy is None:
+            yield logical_id, f"its KMS key {key} is not a key of this stack"
+            continue
+        through_secrets_manager = any(
+            allows(statement, "kms:Decrypt") and "secretsmanager." in str(statement.get("Condition", {}))
+            for statement in policy
+        )
+        named_readers = any(
+            allows(statement, "kms:Decrypt")
+            and _aws_principals(statement)
+            and not any(principal.endswith(":root") for principal in _aws_principals(statement))
+            and "Condition" not in statement
+            for statement in policy
+        )
+        if not (through_secrets_manager or named_readers):
+            yield (
+                logical_id,
+                f"the key policy of {referenced_id(key)} lets nobody decrypt the secret but through IAM",
+            )
+
+
 def check(templates: Sequence[StackTemplate]) -> Iterator[Violation]:
     """A key policy that grants only the account root is enough for IAM principals, not for a service
     that encrypts on its own behalf: CloudTrail refuses to create the trail
@@ -108,8 +145,12 @@ def check(templates: Sequence[StackTemplate]) -> Iterator[Violation]:
     an encrypted SNS topic silently drops what CloudWatch alarms, RDS events or CodeStar notifications
     publish unless each publisher may kms:GenerateDataKey* and kms:Decrypt
     (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    A secret's key must let the secret's readers decrypt through Secrets Manager, or ECS cannot inject
+    it and tasks stop at start (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
     A key in another template cannot be checked, so it is reported too."""
     for template in templates:
+        for logical_id, problem in _secret_key_problems(template):
+            yield Violation(template.path, logical_id, problem)
         uses: list[tuple[str, Json, str, Sequence[str], str | None]] = []
         for use in KEY_USES:
             for logical_id, resource in template.resources(use.resource_type):

@@ -104,3 +104,22 @@ def test_catches_a_key_it_cannot_see(shipped_templates: list[StackTemplate]) -> 
 
     violations = RULE.violations([broken(find(shipped_templates, AUDIT), imported_key)])
     assert any("is not a key of this stack" in v.message for v in violations)
+
+
+def test_catches_a_secrets_key_without_decryption_through_secrets_manager(
+    shipped_templates: list[StackTemplate],
+) -> None:
+    """The database and Redis secrets are read by the application stack's execution roles, which CDK
+    cannot add to a key in the data stack; the key admits decryption through Secrets Manager instead."""
+    data = find(shipped_templates, "MoodlePipeline/Prod/Data")
+    assert not RULE.violations([data])
+
+    def root_only(body: dict) -> None:
+        key = _key_of(body, "AWS::SecretsManager::Secret", "KmsKeyId")
+        statements = key["Properties"]["KeyPolicy"]["Statement"]
+        statements[:] = [s for s in statements if "ViaService" not in str(s.get("Condition"))]
+
+    violations = RULE.violations([broken(data, root_only)])
+    secrets = [logical_id for logical_id, _ in data.resources("AWS::SecretsManager::Secret")]
+    assert sorted(v.resource for v in violations) == sorted(secrets)
+    assert all("lets nobody decrypt the secret but through IAM" in v.message for v in violations)
