@@ -9,6 +9,7 @@ from compliance.deploy_rules import (
     cross_account_images,
     cross_stack_references,
     custom_resource_teardown,
+    default_quotas,
     ecs_efs_volumes,
     elasticache_replication,
     lambda_runtimes,
@@ -19,6 +20,7 @@ from compliance.deploy_rules import (
     request_timeouts,
     retained_names,
     service_key_policies,
+    unique_physical_names,
     vpc_origin,
     waf_web_acl,
 )
@@ -43,6 +45,8 @@ RULES: tuple[DeployRule, ...] = (
     cross_account_images.RULE,
     pipeline_cross_account.RULE,
     backup_plans.RULE,
+    unique_physical_names.RULE,
+    default_quotas.RULE,
 )
 
 
