@@ -3,7 +3,6 @@
 import re
 from collections.abc import Iterator, Sequence
 
-from compliance.deploy_rules.ecs_efs_volumes import role_allows
 from compliance.deploy_rules.model import (
     DeployRule,
     Json,
@@ -13,6 +12,7 @@ from compliance.deploy_rules.model import (
     as_list,
     literal,
     referenced_id,
+    role_allows,
     statements,
 )
 

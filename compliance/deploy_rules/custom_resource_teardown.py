@@ -7,23 +7,9 @@ from compliance.deploy_rules.model import (
     StackTemplate,
     Violation,
     all_dependencies,
-    as_list,
     referenced_id,
+    role_policies,
 )
-
-POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
-
-
-def role_policies(template: StackTemplate, role: str) -> list[str]:
-    """Policies of the template that attach themselves to ``role`` (inline ``Policies`` of the role
-    itself live and die with it)."""
-    attached = []
-    for logical_id, policy in template.resources(*POLICY_TYPES):
-        properties = policy.get("Properties", {})
-        roles = as_list(properties.get("Roles", [])) + as_list(properties.get("RoleName", []))
-        if any(referenced_id(entry) == role for entry in roles):
-            attached.append(logical_id)
-    return attached
 
 
 def handler_lambdas(template: StackTemplate, custom_resource: str) -> list[str]:

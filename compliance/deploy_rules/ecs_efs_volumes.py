@@ -2,36 +2,20 @@
 
 from collections.abc import Iterator, Sequence
 
-from compliance.deploy_rules.custom_resource_teardown import role_policies
 from compliance.deploy_rules.model import (
     DeployRule,
     Json,
     StackTemplate,
     Violation,
-    allows,
     as_list,
     referenced_id,
     resolve,
-    statements,
+    role_allows,
 )
 
 EFS_PORT = 2049
 OLD_PLATFORMS = ("1.0.0", "1.1.0", "1.2.0", "1.3.0")
 """Fargate platform versions before 1.4.0 cannot mount EFS."""
-
-
-def role_allows(template: StackTemplate, role: str | None, action: str) -> bool:
-    """Whether a role of the template is allowed ``action`` by its inline, attached or managed policies."""
-    if role is None:
-        return False
-    properties = (template.resource(role) or {}).get("Properties", {})
-    documents = [policy.get("PolicyDocument") for policy in properties.get("Policies", [])]
-    attached = role_policies(template, role)
-    attached += [policy for arn in properties.get("ManagedPolicyArns", []) if (policy := referenced_id(arn))]
-    documents += [
-        (template.resource(policy) or {}).get("Properties", {}).get("PolicyDocument") for policy in attached
-    ]
-    return any(allows(statement, action) for document in documents for statement in statements(document))
 
 
 def _volume_problems(template: StackTemplate, definition: dict[str, Json]) -> Iterator[str]:

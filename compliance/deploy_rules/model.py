@@ -169,11 +169,6 @@ PSEUDO_PLACEHOLDERS = {
 """Pseudo parameters that are fixed for a stack, so a name built from them is as fixed as a literal."""
 
 
-def mentions(value: Json, needle: str) -> bool:
-    """Whether ``needle`` occurs anywhere in a template fragment (keys, strings, references)."""
-    return needle in json.dumps(value)
-
-
 def statements(policy_document: Json) -> list[dict[str, Json]]:
     if not isinstance(policy_document, dict):
         return []
@@ -287,3 +282,32 @@ def all_dependencies(template: StackTemplate, logical_id: str) -> set[str]:
                 seen.add(target)
                 pending.append(target)
     return seen
+
+
+POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
+
+
+def role_policies(template: StackTemplate, role: str) -> list[str]:
+    """Policies of the template that attach themselves to ``role`` (inline ``Policies`` of the role
+    itself live and die with it)."""
+    attached = []
+    for logical_id, policy in template.resources(*POLICY_TYPES):
+        properties = policy.get("Properties", {})
+        roles = as_list(properties.get("Roles", [])) + as_list(properties.get("RoleName", []))
+        if any(referenced_id(entry) == role for entry in roles):
+            attached.append(logical_id)
+    return attached
+
+
+def role_allows(template: StackTemplate, role: str | None, action: str) -> bool:
+    """Whether a role of the template is allowed ``action`` by its inline, attached or managed policies."""
+    if role is None:
+        return False
+    properties = (template.resource(role) or {}).get("Properties", {})
+    documents = [policy.get("PolicyDocument") for policy in properties.get("Policies", [])]
+    attached = role_policies(template, role)
+    attached += [policy for arn in properties.get("ManagedPolicyArns", []) if (policy := referenced_id(arn))]
+    documents += [
+        (template.resource(policy) or {}).get("Properties", {}).get("PolicyDocument") for policy in attached
+    ]
+    return any(allows(statement, action) for document in documents for statement in statements(document))
