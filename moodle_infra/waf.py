@@ -27,6 +27,7 @@ COUNT_ONLY_RULES = {
         "SizeRestrictions_BODY",
         "SizeRestrictions_QUERYSTRING",
         "SizeRestrictions_URIPATH",
+        "RestrictedExtensions_URIPATH",
         "CrossSiteScripting_BODY",
     ),
     "AWSManagedRulesSQLiRuleSet": ("SQLi_BODY", "SQLiExtendedPatterns_BODY"),
@@ -46,6 +47,9 @@ rule group documentation, not measured on a live session:
   path (pluginfile.php/<context>/<component>/<area>/<item>/<path>/<name>); files.filepath and
   files.filename are 255 characters each (lib/db/install.xml), and a non-Latin name percent-encodes to
   up to 9 bytes a character, so a 120-character Chinese file name alone passes 1 KB.
+- RestrictedExtensions_URIPATH (.log, .ini and other system file extensions in the path): the same
+  file URLs end in the name a teacher gave the file, and computing courses share config.ini or
+  server.log; nginx itself refuses Moodle's own non-PHP files (image/nginx/nginx.conf).
 - CrossSiteScripting_BODY: editing is posting HTML. TinyMCE's autosave sends the editor's whole content
   to lib/ajax/service.php every few seconds (tiny_autosave_update_session, drafttext), and its media
   plugin inserts <video>/<audio> with <source> and <track> elements; teachers paste <iframe> embeds of
@@ -93,6 +97,12 @@ SCOPED_BLOCKS = (
     ScopedBlock(
         name="LongUriPathOutsideFiles",
         labels=(CORE_RULE_SET_LABEL + "SizeRestrictions_URIPath",),
+        path_prefixes=FILE_SERVING,
+        only_under=False,
+    ),
+    ScopedBlock(
+        name="RestrictedExtensionOutsideFiles",
+        labels=(CORE_RULE_SET_LABEL + "RestrictedExtensions_URIPath",),
         path_prefixes=FILE_SERVING,
         only_under=False,
     ),

@@ -50,6 +50,7 @@ def test_rules_that_ordinary_moodle_use_trips_only_count(template: TemplateOf) -
         "SizeRestrictions_BODY": {"Count": {}},
         "SizeRestrictions_QUERYSTRING": {"Count": {}},
         "SizeRestrictions_URIPATH": {"Count": {}},
+        "RestrictedExtensions_URIPATH": {"Count": {}},
         "CrossSiteScripting_BODY": {"Count": {}},
     }
     assert _overrides(template, "AWSManagedRulesSQLiRuleSet") == {
