@@ -216,7 +216,10 @@ def _scoped_block(block: ScopedBlock, priority: int) -> wafv2.CfnWebACL.RuleProp
                 field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
                 positional_constraint="STARTS_WITH",
                 search_string=prefix,
-                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+                # /pluginfile.php/../x.ini must not pass for a file URL: compare the path as nginx sees it.
+                text_transformations=[
+                    wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NORMALIZE_PATH")
+                ],
             )
         )
         for prefix in block.path_prefixes

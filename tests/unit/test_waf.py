@@ -69,6 +69,7 @@ def _prefixes(statement: dict) -> list[str]:
     if "ByteMatchStatement" in statement:
         match = statement["ByteMatchStatement"]
         assert (match["FieldToMatch"], match["PositionalConstraint"]) == ({"UriPath": {}}, "STARTS_WITH")
+        assert match["TextTransformations"] == [{"Priority": 0, "Type": "NORMALIZE_PATH"}], "no ../ escapes"
         return [match["SearchString"]]
     return [prefix for inner in statement["OrStatement"]["Statements"] for prefix in _prefixes(inner)]
 
