@@ -2,13 +2,13 @@
 
 cdk-nag has already run inside the synthesis (an unacknowledged finding stops it and leaves
 ``validation-report.json`` behind); this runs cfn-lint and checkov over every template, nested stage
-assemblies included, plus a planted bad template that both must catch (:mod:`compliance.canary`),
-compares the acknowledgments with the previous commit's ledger (:mod:`compliance.ledger`), and
-writes ``compliance-report.md`` (for people), ``compliance-report.json`` (for tools),
-``compliance-junit.xml`` (for the pipeline's report group, :mod:`compliance.junit`) and
-``acknowledgment-changes.txt`` (one line, for the approvals) into the assembly. Exit status 1 when
-anything is unresolved: a cdk-nag finding, any cfn-lint match, a failed checkov check, or a checkov
-skip that no longer applies.
+assemblies included, plus a planted bad template that both must catch (:mod:`compliance.canary`), runs
+the deploy-time rules (:mod:`compliance.deploy_rules`) over all templates together, compares the
+acknowledgments with the previous commit's ledger (:mod:`compliance.ledger`), and writes
+``compliance-report.md`` (for people), ``compliance-report.json`` (for tools), ``compliance-junit.xml``
+(for the pipeline's report group, :mod:`compliance.junit`) and ``acknowledgment-changes.txt`` (one line,
+for the approvals) into the assembly. Exit status 1 when anything is unresolved: a cdk-nag finding, any
+cfn-lint match, a failed checkov check, a checkov skip that no longer applies, or a deploy rule violation.
 """
 
 import argparse
@@ -24,6 +24,7 @@ from typing import Any
 from compliance import junit
 from compliance.assembly import Assembly, read_assembly
 from compliance.canary import take_canary_results, write_canary
+from compliance.deploy_rules import run_rules, templates_of_assembly
 from compliance.ledger import changes_since, render_changes
 from compliance.nag_rules import pack_rules
 from compliance.report import CheckovSkip, GateResult, render
@@ -61,6 +62,7 @@ def run_gate(directory: Path) -> GateResult:
         tools=tools,
         declared_skips=list(declared_skips(assembly)),
         templates=[str(template.relative_to(directory)) for template in templates],
+        deploy_violations=run_rules(templates_of_assembly(assembly)),
     )
 
 
@@ -80,6 +82,10 @@ def summary(result: GateResult) -> dict[str, Any]:
         "cfn_lint": {
             "version": result.tools.cfn_lint_version,
             "matches": [dataclasses.asdict(match) for match in result.tools.lint_matches],
+        },
+        "deploy_rules": {
+            rule_id: [str(violation) for violation in found]
+            for rule_id, found in result.deploy_violations.items()
         },
         "checkov": {
             "version": result.tools.checkov_version,
@@ -110,7 +116,9 @@ def main(argv: list[str]) -> int:
         f"compliance: {len(result.templates)} templates; cdk-nag {len(result.assembly.findings)} "
         f"unacknowledged, {acknowledged} acknowledged; cfn-lint {len(result.tools.lint_matches)} matches; "
         f"checkov {result.tools.passed} passed, {len(result.tools.failed)} failed, "
-        f"{len(result.tools.skipped)} skipped ({time.perf_counter() - started:.1f} s). "
+        f"{len(result.tools.skipped)} skipped; deploy rules "
+        f"{sum(map(len, result.deploy_violations.values()))} violations of {len(result.deploy_violations)} "
+        f"({time.perf_counter() - started:.1f} s). "
         f"Report: {directory / REPORT_NAME}; acknowledgments {changes.summary()}"
     )
     for problem in result.problems:

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from compliance.assembly import Acknowledgment, Assembly, StackInfo
+from compliance.deploy_report import deploy_problems, gate_row, render_deploy_rules
+from compliance.deploy_rules import Violation
 from compliance.nag_rules import NagRule
 from compliance.tools import CheckResult, ToolResults
 
@@ -36,6 +38,8 @@ class GateResult:
     tools: ToolResults
     declared_skips: list[CheckovSkip] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
+    deploy_violations: dict[str, list[Violation]] = field(default_factory=dict)
+    """Deploy-time rule ID -> its violations (:mod:`compliance.deploy_rules`)."""
 
     @property
     def stale_skips(self) -> list[CheckovSkip]:
@@ -66,6 +70,7 @@ class GateResult:
             "longer applies there; remove the skip)"
             for skip in self.stale_skips
         ]
+        lines += deploy_problems(self.deploy_violations)
         lines += self.tools.errors
         return lines
 
@@ -145,6 +150,7 @@ def render(result: GateResult, *, sections: Sequence[str] = ()) -> str:
         f"{len(tools.failed)} failed, {len(tools.skipped)} skipped with a reason "
         f"({tools.checkov_seconds:.1f} s) |"
     )
+    out.append(gate_row(result.deploy_violations, len(result.templates)))
     out.append("")
     out.extend(sections)
 
@@ -222,6 +228,8 @@ def render(result: GateResult, *, sections: Sequence[str] = ()) -> str:
                 )
             out.append("")
         out.append("</details>\n")
+
+    out.extend(render_deploy_rules(result.deploy_violations, len(result.templates)))
 
     out.append("## cfn-lint\n")
     out.append(

@@ -2,6 +2,7 @@
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -26,9 +27,11 @@ class Audit(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         retention_days = max(config.log_retention_days, 365)
+        trail_name = f"moodle-{config.name}"
         self.key = kms.Key(
             self, "Key", description="Encrypts Moodle's CloudTrail logs", enable_key_rotation=True
         )
+        allow_cloudtrail(self.key, trail_name=trail_name)
         self.bucket = s3.Bucket(
             self,
             "TrailBucket",
@@ -59,6 +62,7 @@ class Audit(Construct):
         self.trail = cloudtrail.Trail(
             self,
             "Trail",
+            trail_name=trail_name,
             bucket=self.bucket,
             encryption_key=self.key,
             enable_file_validation=True,
@@ -87,3 +91,40 @@ class Audit(Construct):
         )
         if config.removal_policy == "destroy":
             skip_checkov_on_provider(Stack.of(self), AUTO_DELETE_PROVIDER)
+
+
+def allow_cloudtrail(key: kms.Key, *, trail_name: str) -> None:
+    """CloudTrail encrypts log files with the key itself, so the key policy must let it (or creating
+    the trail fails with InsufficientEncryptionPolicyException): GenerateDataKey* only for this
+    account's trail of that name (the encryption context), DescribeKey, both for this trail only
+    (aws:SourceArn), as "Configure AWS KMS key policies for CloudTrail" in the CloudTrail guide says.
+    The trail's name is fixed so that its ARN is known before it exists (a reference to the trail
+    would make the key depend on the trail that depends on it)."""
+    stack = Stack.of(key)
+    trail_arn = f"arn:{stack.partition}:cloudtrail:{stack.region}:{stack.account}:trail/{trail_name}"
+    this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="CloudTrailEncryptsThisTrailsLogs",
+            principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+            actions=["kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={
+                **this_trail,
+                "StringLike": {
+                    "kms:EncryptionContext:aws:cloudtrail:arn": (
+                        f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/{trail_name}"
+                    )
+                },
+            },
+        )
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="CloudTrailDescribesTheKey",
+            principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+            actions=["kms:DescribeKey"],
+            resources=["*"],
+            conditions=this_trail,
+        )
+    )

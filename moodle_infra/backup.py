@@ -14,19 +14,32 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from compliance.acknowledgments import acknowledge
+from moodle_infra.physical_names import name_for_this_stack
 
 RETENTION = Duration.days(35)
 """As long as EFS automatic backups keep moodledata's, so that both can be restored to the same day."""
 
 
+VAULT_NAME_MAX = 50
+"""AWS Backup vault names: 2-50 letters, digits, hyphens and underscores."""
+
+
 class Backups(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, resources: list[backup.BackupResource]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environment: str,
+        resources: list[backup.BackupResource],
     ) -> None:
         super().__init__(scope, construct_id)
         self.vault = backup.BackupVault(
             self,
             "Vault",
+            # Retained with its recovery points, so its name must not collide when the stack is created
+            # again (CDK's default name is the same on every create).
+            backup_vault_name=name_for_this_stack(f"moodle-{environment}", max_length=VAULT_NAME_MAX),
             encryption_key=kms.Key(
                 self, "VaultKey", description="Encrypts Moodle's AWS Backup vault", enable_key_rotation=True
             ),

@@ -7,7 +7,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from compliance.acknowledgments import acknowledge, skip_checkov, skip_checkov_internal
+from compliance.acknowledgments import acknowledge, ignore_cfn_lint, skip_checkov, skip_checkov_internal
 from compliance.cdk_internals import skip_checkov_on_provider
 from moodle_infra.config import EnvironmentConfig
 from moodle_infra.keys import secrets_key
@@ -16,8 +16,17 @@ from moodle_infra.network import PRIVATE_SUBNETS
 from moodle_infra.removal import removal_policy
 from moodle_infra.retention import log_retention
 
-ENGINE_VERSION = rds.MysqlEngineVersion.VER_8_4_7
-"""Pinned minor version: an engine upgrade is a reviewed change, never a surprise."""
+ENGINE_MAJOR_VERSION = "8.4"
+ENGINE_VERSION = rds.MysqlEngineVersion.of(ENGINE_MAJOR_VERSION, ENGINE_MAJOR_VERSION)
+"""The major version only, with automatic minor upgrades in the maintenance window.
+
+RDS retires minor versions on a schedule: after that it refuses new instances of them and upgrades the
+old ones itself. A pinned minor version therefore breaks twice without any edit: a new environment
+(or a re-created one) fails to create, and once RDS has moved an instance on, every update that
+touches it fails because the template asks for an older version than the one running. With the
+major version only, RDS creates the current default minor version and keeps it patched; the
+"maintenance" RDS events reach the environment's topic. A major upgrade (MySQL 8.4 is an LTS
+line) stays a reviewed change of this constant and of the parameter group family that follows it."""
 
 DATABASE_NAME = "moodle"
 DATABASE_USER = "moodle"
@@ -80,7 +89,7 @@ class Database(Construct):
             backup_retention=Duration.days(settings.backup_retention_days),
             preferred_backup_window="02:00-03:00",
             preferred_maintenance_window="sun:03:30-sun:04:30",
-            auto_minor_version_upgrade=False,
+            auto_minor_version_upgrade=True,
             deletion_protection=config.deletion_protection,
             delete_automated_backups=config.removal_policy == "destroy",
             removal_policy=removal_policy(config.removal_policy, supports_snapshot=True),
@@ -153,6 +162,14 @@ class Database(Construct):
                 "per page view); who did what is in Moodle's own log store and CloudTrail, and the error "
                 "and slow query logs are exported",
             )
+        ignore_cfn_lint(
+            instance,
+            "E3691",
+            "cfn-lint lists only full MySQL versions, but RDS accepts a major version "
+            f"({ENGINE_MAJOR_VERSION}) and creates its current default minor version (RDS User Guide, "
+            "'Upgrading a DB instance engine version'; cfn-lint issue 3849); the deploy rule "
+            "rds-engine-version checks the version instead",
+        )
         skip_checkov(
             instance,
             "CKV_AWS_161",

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from compliance.acknowledgments import acknowledge, skip_checkov
+from moodle_infra import timeouts
 from moodle_infra.load_balancer import LoadBalancer
 
 STATIC_PATH_PATTERNS = (
@@ -25,8 +26,6 @@ STATIC_PATH_PATTERNS = (
 )
 """Moodle's static files, served through PHP under URLs that carry a revision number, so a new
 revision is a new URL and caching them at the edge for as long as Moodle says is safe."""
-
-ORIGIN_READ_TIMEOUT = Duration.seconds(60)
 
 
 class Edge(Construct):
@@ -54,8 +53,8 @@ class Edge(Construct):
                 else cloudfront.OriginProtocolPolicy.HTTP_ONLY
             ),
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
-            read_timeout=ORIGIN_READ_TIMEOUT,
-            keepalive_timeout=Duration.seconds(60),
+            read_timeout=Duration.seconds(timeouts.CLOUDFRONT_ORIGIN_READ_TIMEOUT),
+            keepalive_timeout=Duration.seconds(timeouts.CLOUDFRONT_ORIGIN_KEEPALIVE_TIMEOUT),
         )
         security_headers = cloudfront.ResponseHeadersPolicy(
             self,

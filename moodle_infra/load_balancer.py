@@ -11,6 +11,7 @@ from constructs import Construct
 
 from compliance.acknowledgments import acknowledge, acknowledge_internal, skip_checkov
 from compliance.cdk_internals import DEPLOY_TIME_LAMBDA_ACKNOWLEDGMENTS, skip_checkov_on_provider
+from moodle_infra import timeouts
 from moodle_infra.keys import logs_key
 from moodle_infra.network import PRIVATE_SUBNETS
 
@@ -59,7 +60,7 @@ class LoadBalancer(Construct):
             security_group=self.security_group,
             drop_invalid_header_fields=True,
             deletion_protection=deletion_protection,
-            idle_timeout=Duration.seconds(120),
+            idle_timeout=Duration.seconds(timeouts.ALB_IDLE_TIMEOUT),
         )
         self.load_balancer.log_access_logs(access_logs, prefix="alb")
         self.listener = self.load_balancer.add_listener(

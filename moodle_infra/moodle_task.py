@@ -125,13 +125,14 @@ def moodle_service(
     *,
     cluster: ecs.ICluster,
     task: MoodleTaskDefinition,
-    desired_count: int,
+    desired_count: int | None,
     min_healthy_percent: int,
     max_healthy_percent: int,
     health_check_grace_period: Duration | None = None,
 ) -> ecs.FargateService:
     """A long-running Moodle workload: private subnets without public IPs, and a circuit breaker that
-    rolls back a release whose tasks never reach a steady state."""
+    rolls back a release whose tasks never reach a steady state. ``desired_count`` None leaves the
+    count to autoscaling (CloudFormation then omits DesiredCount)."""
     return ecs.FargateService(
         scope,
         "Service",

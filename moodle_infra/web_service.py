@@ -40,7 +40,9 @@ class WebService(Construct):
             self,
             cluster=cluster,
             task=self.task,
-            desired_count=config.min_tasks,
+            # Autoscaling owns the count: a DesiredCount here would reset it on every deploy. The scalable
+            # target below raises the service to min_tasks as soon as it is registered.
+            desired_count=None,
             min_healthy_percent=100,
             max_healthy_percent=200,
             health_check_grace_period=Duration.seconds(120),

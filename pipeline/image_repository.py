@@ -22,7 +22,11 @@ PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:Get
 
 class ImageRepository(Construct):
     """Immutable tags (a tag is a content hash, so it must always mean the same image), scan on push,
-    KMS encryption, retained when the pipeline stack is deleted so that running services keep working."""
+    KMS encryption, retained when the pipeline stack is deleted so that running services keep working.
+
+    Its name is configuration, not generated: the environments' accounts pull it by name. So after the
+    pipeline stack is deleted, creating it again needs the old repository deleted (or another name):
+    docs/COMPLIANCE.md, "Clean-up after a teardown"."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: PipelineConfig, pulling_accounts: Iterable[str]
@@ -36,7 +40,9 @@ class ImageRepository(Construct):
             image_scan_on_push=True,
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,
             encryption=ecr.RepositoryEncryption.KMS,
-            removal_policy=RemovalPolicy.RETAIN,
+            # Kept when the pipeline stack is deleted (running services pull from it), but removed when the
+            # stack's first create fails, so that a retry can create it under its configured name again.
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             lifecycle_rules=[
                 ecr.LifecycleRule(
                     description="Drop untagged manifests",

@@ -17,6 +17,7 @@ from pipeline.artifact_store import ArtifactStore
 from pipeline.image_build_step import image_build_step
 from pipeline.image_repository import ImageRepository
 from pipeline.image_tag import image_tag
+from pipeline.node_runtime import nodejs_build_spec
 from pipeline.notifications import PipelineNotifications
 from pipeline.smoke_test_step import smoke_test_step
 from pipeline.synth_step import name_synth_variables, synth_step
@@ -83,6 +84,14 @@ class PipelineStack(Stack):
                 build_environment=codebuild.BuildEnvironment(
                     build_image=codebuild.LinuxBuildImage.STANDARD_7_0
                 )
+            ),
+            # The steps that run the CDK CLI or cdk-assets (pipeline/node_runtime.py).
+            synth_code_build_defaults=pipelines.CodeBuildOptions(partial_build_spec=nodejs_build_spec()),
+            self_mutation_code_build_defaults=pipelines.CodeBuildOptions(
+                partial_build_spec=nodejs_build_spec()
+            ),
+            asset_publishing_code_build_defaults=pipelines.CodeBuildOptions(
+                partial_build_spec=nodejs_build_spec()
             ),
         )
         self.compliance_reports = synth.reports

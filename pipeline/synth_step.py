@@ -51,7 +51,8 @@ class SynthStep:
 def synth_step(scope: Construct, *, source: pipelines.IFileSetProducer) -> SynthStep:
     """The Makefile is the one definition of how to install, test and synthesize, on a laptop and here:
     ``make install`` is ``python3.11 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt``
-    and ``npm ci``, both from pinned lock files."""
+    and ``npm ci``, both from pinned lock files. Node.js comes from the pipeline's CodeBuild defaults
+    (pipeline/node_runtime.py)."""
     reports = codebuild.ReportGroup(
         scope,
         "ComplianceReports",
@@ -74,7 +75,7 @@ def synth_step(scope: Construct, *, source: pipelines.IFileSetProducer) -> Synth
         cache=codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM),
         partial_build_spec=codebuild.BuildSpec.from_object(
             {
-                "phases": {"install": {"runtime-versions": {"python": "3.11", "nodejs": "20"}}},
+                "phases": {"install": {"runtime-versions": {"python": "3.11"}}},
                 "cache": {"paths": list(CACHED_PATHS)},
                 "env": {"exported-variables": [RESULTS_URL, ACKNOWLEDGMENT_CHANGES]},
                 "reports": {

@@ -23,6 +23,7 @@ from aws_cdk.assertions import Template
 from moodle_infra.config import CustomDomain, ProjectConfig, load_config
 from moodle_infra.moodle_image import EcrImage
 from stages.moodle_stage import MoodleStage
+from tests.synthesis import Synthesis, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,3 +96,9 @@ def template(stages: dict[str, MoodleStage]) -> TemplateOf:
         return cache[key]
 
     return of
+
+
+@pytest.fixture(scope="session")
+def shipped_synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    """The shipped app (pipeline, its stages and the sandbox) synthesized once, with cdk-nag."""
+    return synthesize(tmp_path_factory.mktemp("shipped") / "cdk.out")

@@ -48,5 +48,6 @@ class DataStack(Stack):
             Backups(
                 self,
                 "Backups",
+                environment=config.name,
                 resources=[backup.BackupResource.from_rds_database_instance(self.database.instance)],
             )

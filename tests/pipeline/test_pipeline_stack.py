@@ -289,7 +289,7 @@ def test_image_repository_is_immutable_scanned_encrypted_and_retained(pipeline_t
     assert properties["ImageTagMutability"] == "IMMUTABLE"
     assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
     assert properties["EncryptionConfiguration"] == {"EncryptionType": "KMS"}
-    assert repository["DeletionPolicy"] == "Retain"
+    assert repository["DeletionPolicy"] == "RetainExceptOnCreate", "kept, but not after a failed create"
     rules = json.loads(properties["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
     assert {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50} in [
         rule["selection"] for rule in rules

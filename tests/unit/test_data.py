@@ -16,13 +16,17 @@ def _only(template: TemplateOf, environment: str, resource_type: str) -> dict[st
     return dict(next(iter(resources.values())))
 
 
-def test_database_is_mysql_84_with_explicit_minor_version_encrypted_and_private(template: TemplateOf) -> None:
+def test_database_is_mysql_84_kept_patched_encrypted_and_private(template: TemplateOf) -> None:
+    """Major version only, minor upgrades by RDS (issue 10 item 5; the deploy rule rds-engine-version
+    explains why)."""
     properties = _only(template, "dev", "AWS::RDS::DBInstance")["Properties"]
     assert properties["Engine"] == "mysql"
-    assert properties["EngineVersion"] == "8.4.7"
+    assert properties["EngineVersion"] == "8.4"
     assert properties["StorageEncrypted"] is True
     assert properties["PubliclyAccessible"] is False
-    assert properties["AutoMinorVersionUpgrade"] is False
+    assert properties["AutoMinorVersionUpgrade"] is True
+    parameters = _only(template, "dev", "AWS::RDS::DBParameterGroup")["Properties"]
+    assert parameters["Family"] == "mysql8.4"
     assert properties["EnableCloudwatchLogsExports"] == ["error", "slowquery"]
 
 
