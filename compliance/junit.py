@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compliance.assembly import Assembly, StackInfo
+from compliance.deploy_rules import RULES
 from compliance.ledger import Changes
 from compliance.report import CDK_OWN, PACK_TITLES, GateResult, applicable_rules, base_rule, pack_of
 
@@ -237,7 +238,27 @@ def change_cases(assembly: Assembly, changes: Changes) -> Iterator[RuleCase]:
         )
 
 
-SOURCES: tuple[Source, ...] = (nag_cases, cfn_lint_cases, checkov_cases, gate_cases)
+DEPLOY_SUITE = "Deploy-time rules"
+
+
+def deploy_rule_cases(result: GateResult) -> Iterator[RuleCase]:
+    """The deploy-time rules read all templates together: a failed case per rule and stack it found
+    something in, one passed case for a rule that found nothing anywhere."""
+    titles = {rule.rule_id: f"{rule.title} ({', '.join(rule.documentation)})" for rule in RULES}
+    for rule_id, violations in result.deploy_violations.items():
+        by_stack = _grouped(
+            (violation.stack, rule_id, Occurrence(violation.resource, violation.message))
+            for violation in violations
+        )
+        for (stack, _), occurrences in sorted(by_stack.items()):
+            yield RuleCase(
+                DEPLOY_SUITE, stack, rule_id, titles.get(rule_id, rule_id), failures=tuple(occurrences)
+            )
+        if not violations:
+            yield RuleCase(DEPLOY_SUITE, "all templates", rule_id, titles.get(rule_id, rule_id))
+
+
+SOURCES: tuple[Source, ...] = (nag_cases, cfn_lint_cases, checkov_cases, deploy_rule_cases, gate_cases)
 
 
 def collect(result: GateResult, sources: Iterable[Source] = SOURCES) -> list[RuleCase]:

@@ -7,6 +7,7 @@ import pytest
 
 from compliance import junit
 from compliance.assembly import read_assembly
+from compliance.deploy_rules import Violation
 from compliance.gate import declared_skips
 from compliance.ledger import Changes, Entry
 from compliance.nag_rules import pack_rules
@@ -84,6 +85,23 @@ def test_passed_rules_fold_into_one_case_per_source_and_stack(tmp_path: Path) ->
     (folded,) = passed
     assert folded.rule_id.endswith(" rules passed") and "AwsSolutions-S1" in folded.text
     assert ("cfn-lint", STACK_PATH, "all rules") in {(c.suite, c.stack, c.rule_id) for c in cases}
+
+
+def test_deploy_rule_violations_fail_their_rule_and_stack_and_clean_rules_pass(tmp_path: Path) -> None:
+    directory = write_assembly(tmp_path / "cdk.out")
+    result = _result(directory, ToolResults())
+    violation = Violation("MoodlePipeline/Dev/Audit", "TrailKey", "CloudTrail may not use this key")
+    result.deploy_violations = {"service-key-policies": [violation], "retained-names": []}
+
+    cases = [case for case in junit.collect(result) if case.suite == junit.DEPLOY_SUITE]
+
+    failed = [case for case in cases if case.outcome == "failed"]
+    assert [(case.stack, case.rule_id) for case in failed] == [
+        ("MoodlePipeline/Dev/Audit", "service-key-policies")
+    ]
+    assert failed[0].failures[0] == junit.Occurrence("TrailKey", "CloudTrail may not use this key")
+    assert "docs.aws.amazon.com" in failed[0].text
+    assert [case.outcome for case in cases if case.rule_id == "retained-names"] == ["passed"]
 
 
 def test_a_tool_that_did_not_run_fails_the_gate_case(tmp_path: Path) -> None:
