@@ -17,7 +17,7 @@ from pipeline.artifact_store import ArtifactStore
 from pipeline.image_build_step import image_build_step
 from pipeline.image_repository import ImageRepository
 from pipeline.image_tag import image_tag
-from pipeline.node_runtime import nodejs_build_spec
+from pipeline.node_runtime import nodejs_build_spec, pin_security_check
 from pipeline.notifications import PipelineNotifications
 from pipeline.smoke_test_step import smoke_test_step
 from pipeline.synth_step import name_synth_variables, synth_step
@@ -136,6 +136,7 @@ class PipelineStack(Stack):
 
         pipeline.build_pipeline()
         name_synth_variables(pipeline.pipeline)
+        pin_security_check(pipeline, cli_version=pinned_cdk_cli_version())
         notifications = PipelineNotifications(
             self, "Notifications", pipeline=pipeline.pipeline, email=tooling.notification_email
         )

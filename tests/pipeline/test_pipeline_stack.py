@@ -13,6 +13,7 @@ from aws_cdk.assertions import Template
 from moodle_infra.config import ProjectConfig
 from pipeline.image_build_step import IMAGE_BUILDSPEC, image_build_step
 from pipeline.image_repository import PULL_ACTIONS
+from pipeline.node_runtime import CODEBUILD_NODEJS
 from pipeline.pipeline_stack import PipelineStack, pinned_cdk_cli_version
 from tests.pipeline.conftest import IMAGE_BUILD_ARGS
 
@@ -320,3 +321,19 @@ def test_outputs_name_the_pipeline_the_image_repository_and_the_topic(pipeline_t
     assert outputs["NotificationTopicArn"]["Value"] == {
         "Ref": next(iter(pipeline_template.find_resources("AWS::SNS::Topic")))
     }
+
+
+def test_the_permissions_check_runs_the_pinned_cli_on_the_pinned_node(pipeline_template: Template) -> None:
+    """ConfirmPermissionsBroadening's own project takes no CodeBuild defaults (pipeline/node_runtime.py)."""
+    (project,) = [
+        resource
+        for logical_id, resource in pipeline_template.find_resources("AWS::CodeBuild::Project").items()
+        if "SecurityCheck" in logical_id
+    ]
+    build_spec = "".join(
+        part for part in project["Properties"]["Source"]["BuildSpec"]["Fn::Join"][1] if isinstance(part, str)
+    )
+
+    install = build_spec.index(f'"install": {{"runtime-versions": {{"nodejs": "{CODEBUILD_NODEJS}"}}}}')
+    assert install < build_spec.index('"build"')
+    assert f'"npm install -g aws-cdk@{pinned_cdk_cli_version()}"' in build_spec
