@@ -24,13 +24,12 @@ from tests.image.container import (
     require_podman,
 )
 from tests.image.image_testlib import (
-    DB_PASSWORD,
-    DB_USER,
     FAKE_MOODLE_DIR,
     MariaDB,
     Redis,
     redis_answers,
     require_binaries,
+    running_mariadb,
     wait_until,
 )
 from tests.image.real_moodle import (
@@ -147,35 +146,8 @@ def fake_flat_image(release_dir: Path, release_url: str) -> str:
 @pytest.fixture(scope="session")
 def mariadb() -> Iterator[MariaDB]:
     require_binaries("mariadbd", "mariadb-install-db", "mariadb")
-    root = Path(tempfile.mkdtemp(prefix="moodle-image-mariadb-"))
-    datadir, socket_path, port = root / "data", root / "mysqld.sock", free_port()
-    subprocess.run(
-        ["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=root",
-         "--auth-root-authentication-method=socket", "--skip-test-db"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )  # fmt: skip
-    server = subprocess.Popen(
-        ["mariadbd", "--no-defaults", f"--datadir={datadir}", f"--socket={socket_path}", f"--port={port}",
-         "--bind-address=127.0.0.1", "--user=root", f"--pid-file={root / 'mysqld.pid'}",
-         f"--log-error={root / 'error.log'}", "--skip-log-bin", "--skip-name-resolve",
-         "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    database = MariaDB(port=port, socket_path=socket_path)
-    try:
-        wait_until(socket_path.exists, 60, "MariaDB")
-        database.sql(
-            f"CREATE USER '{DB_USER}'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}';"
-            f"GRANT ALL ON *.* TO '{DB_USER}'@'127.0.0.1';"
-        )
+    with running_mariadb() as database:
         yield database
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -6,20 +6,22 @@ host's loopback (Debian's packages, installed by .ci/run), where containers on t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from moodle_infra import image_contract
-from tests.image.container import REPO_ROOT
+from tests.image.container import REPO_ROOT, free_port
 
 IMAGE_DIR = REPO_ROOT / "image"
 FAKE_MOODLE_DIR = Path(__file__).resolve().parent / "fake_moodle"
@@ -121,6 +123,40 @@ class MariaDB:
         process.stdin.flush()
         assert process.stdout.readline().strip() == "1"
         return process
+
+
+@contextlib.contextmanager
+def running_mariadb() -> Iterator[MariaDB]:
+    """A throw-away MariaDB on loopback with the tests' user, for containers on the host network."""
+    root = Path(tempfile.mkdtemp(prefix="moodle-image-mariadb-"))
+    datadir, socket_path, port = root / "data", root / "mysqld.sock", free_port()
+    subprocess.run(
+        ["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=root",
+         "--auth-root-authentication-method=socket", "--skip-test-db"],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )  # fmt: skip
+    server = subprocess.Popen(
+        ["mariadbd", "--no-defaults", f"--datadir={datadir}", f"--socket={socket_path}", f"--port={port}",
+         "--bind-address=127.0.0.1", "--user=root", f"--pid-file={root / 'mysqld.pid'}",
+         f"--log-error={root / 'error.log'}", "--skip-log-bin", "--skip-name-resolve",
+         "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    database = MariaDB(port=port, socket_path=socket_path)
+    try:
+        wait_until(socket_path.exists, 60, "MariaDB")
+        database.sql(
+            f"CREATE USER '{DB_USER}'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}';"
+            f"GRANT ALL ON *.* TO '{DB_USER}'@'127.0.0.1';"
+        )
+        yield database
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # --- Redis ---------------------------------------------------------------------------------------------

@@ -111,7 +111,9 @@ def test_internal_files_are_not_served(web: WebTask, path: str) -> None:
     assert response.getheader("Content-Type") != "application/json", "answered by nginx, not the router"
 
 
-@pytest.mark.parametrize("path", ["/api/rest/v2/core/templates/boost/core/loading?lang=en", "/missing.php?id=3"])
+@pytest.mark.parametrize(
+    "path", ["/api/rest/v2/core/templates/boost/core/loading?lang=en", "/missing.php?id=3"]
+)
 def test_paths_that_are_no_file_go_to_moodles_router(web: WebTask, path: str) -> None:
     response = get(web, path)
 
