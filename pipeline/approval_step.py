@@ -20,11 +20,12 @@ class ReleaseFacts:
     """What a promotion deploys, known when the pipeline is synthesized."""
 
     moodle_version: str
-    moodle_sha256: str | None
+    moodle_sha256: str
     image_tag: str
 
     def describe(self) -> str:
-        checksum = "archive SHA-256 pinned" if self.moodle_sha256 else "archive SHA-256 NOT pinned"
+        """The checksum's first 12 digits let the approver match it with download.moodle.org's."""
+        checksum = f"archive SHA-256 {self.moodle_sha256[:12]}…"
         return f"Moodle {self.moodle_version} ({checksum}), image {self.image_tag}"
 
 

@@ -9,7 +9,9 @@ from moodle_infra.config import CustomDomain, ProjectConfig
 from pipeline.approval_step import COMMENT_LIMIT, ReleaseFacts, ReviewLinks, promotion_approval
 from pipeline.review_link import build_url
 
-RELEASE = ReleaseFacts(moodle_version="5.1.6", moodle_sha256=None, image_tag="img-0123456789abcdef")
+RELEASE = ReleaseFacts(
+    moodle_version="5.1.6", moodle_sha256="52ef3f988831" + "c" * 52, image_tag="img-0123456789abcdef"
+)
 LINKS = ReviewLinks(compliance_results="#{Synth.URL}", acknowledgment_changes="#{Synth.CHANGES}")
 
 
@@ -19,7 +21,7 @@ def test_comment_names_the_release_both_environments_and_where_to_look(project_c
     comment = approval.comment
     assert comment is not None
     assert comment.startswith(
-        "Deploy Moodle 5.1.6 (archive SHA-256 NOT pinned), image img-0123456789abcdef to staging."
+        "Deploy Moodle 5.1.6 (archive SHA-256 52ef3f988831…), image img-0123456789abcdef to staging."
     )
     assert (
         "dev passed its smoke tests: review it at the SiteUrl output of the dev Application stack" in comment
@@ -29,7 +31,7 @@ def test_comment_names_the_release_both_environments_and_where_to_look(project_c
     assert len(comment) <= COMMENT_LIMIT
 
 
-def test_custom_domains_are_named_and_a_pinned_checksum_is_said_so(project_config: ProjectConfig) -> None:
+def test_custom_domains_are_named_and_the_checksum_shown(project_config: ProjectConfig) -> None:
     staging = replace(
         project_config.environments["staging"],
         custom_domain=CustomDomain(domain_name="staging.moodle.example.edu"),
@@ -37,12 +39,12 @@ def test_custom_domains_are_named_and_a_pinned_checksum_is_said_so(project_confi
     prod = replace(
         project_config.environments["prod"], custom_domain=CustomDomain(domain_name="moodle.example.edu")
     )
-    pinned = replace(RELEASE, moodle_sha256="ab" * 32)
-    comment = promotion_approval(tested=staging, target=prod, release=pinned, links=LINKS).comment
+    other = replace(RELEASE, moodle_sha256="ab" * 32)
+    comment = promotion_approval(tested=staging, target=prod, release=other, links=LINKS).comment
     assert comment is not None
     assert "review it at https://staging.moodle.example.edu" in comment
     assert "to prod (https://moodle.example.edu)" in comment
-    assert "(archive SHA-256 pinned)" in comment
+    assert "(archive SHA-256 abababababab…)" in comment
 
 
 def test_domains_too_long_for_the_comment_are_refused_by_setting(project_config: ProjectConfig) -> None:
