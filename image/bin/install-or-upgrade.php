@@ -162,6 +162,7 @@ const STEPS = [STEP_ALL, STEP_PLAN, STEP_UPGRADE, STEP_FINISH, STEP_HOLD];
 const UPGRADE_MAINTENANCE_MARKER = 'upgrade-maintenance.json';
 // Log lines the deploy reads (plan) and alarms on (maintenance left on).
 const PLAN_PREFIX = 'plan ';
+const RELEASE_PREFIX = 'release ';
 const MAINTENANCE_LEFT_ON = 'MAINTENANCE LEFT ON';
 const MAINTENANCE_LIFTED = 'MAINTENANCE LIFTED';
 
@@ -249,6 +250,12 @@ function finish_upgrade(string $moodledir): void {
     lift_upgrade_maintenance($moodledir);
 }
 
+// One log line: "release {json}", the release and version the database holds now (the deploy reports it).
+function print_release(mysqli $db, string $prefix): void {
+    $rows = $db->execute_query("SELECT name, value FROM {$prefix}config WHERE name IN ('release', 'version')");
+    say(RELEASE_PREFIX . json_encode(array_column($rows->fetch_all(MYSQLI_ASSOC), 'value', 'name')));
+}
+
 // Runs the steps that are not an install or upgrade; returns false for those that are.
 function run_upgrade_step(string $step, mysqli $db, stdClass $cfg, string $moodledir): bool {
     switch ($step) {
@@ -291,6 +298,7 @@ $status = run_php(__DIR__ . '/configure-cache.php');
 if ($status !== 0) {
     fail(EXIT_CACHE_SETUP_FAILED, "configuring the Redis cache store failed with status $status");
 }
+print_release($db, $CFG->prefix);
 // Closing the connection releases the lock.
 $db->close();
 say('done');
