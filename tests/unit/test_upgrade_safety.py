@@ -195,6 +195,9 @@ def test_the_handler_and_the_image_agree_on_steps_log_lines_and_exit_codes() -> 
     assert handler.PLAN_LINE.pattern.startswith(
         "^install-or-upgrade: " + _php_constant(source, "PLAN_PREFIX")
     )
+    assert handler.RELEASE_LINE.pattern.startswith(
+        "^install-or-upgrade: " + _php_constant(source, "RELEASE_PREFIX")
+    )
     for step in ("plan", "upgrade", "finish", "hold"):
         assert _php_constant(source, f"STEP_{step.upper()}") == step
     exit_codes = {int(code) for code in re.findall(r"^const EXIT_\w+ = (\d+);$", source, re.MULTILINE)}
