@@ -89,7 +89,13 @@ class PipelineStack(Stack):
         tested: EnvironmentConfig | None = None
         for environment in environments:
             stage = MoodleStage(self, environment.name.title(), config=environment, image=image)
-            smoke_test = smoke_test_step(self, environment=environment.name, stage=stage, source=source)
+            smoke_test = smoke_test_step(
+                self,
+                environment=environment.name,
+                stage=stage,
+                source=source,
+                expected_release=config.moodle_release.version,
+            )
             smoke_tests.append(smoke_test)
             before_deploy = (
                 image_build if tested is None else promotion_approval(tested=tested, target=environment)
