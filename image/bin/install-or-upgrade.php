@@ -228,12 +228,14 @@ function capture_php(string $script): string {
     return $output;
 }
 
-// One log line: "plan {json}" with action install, upgrade or none, from/to versions and changed plugins.
+// One log line: "plan {json}" with action install, upgrade, none or downgrade (the database is newer than
+// this code: the deploy refuses to go on), from/to versions and changed plugins.
 function print_plan(mysqli $db, string $prefix): void {
     $plan = ['action' => 'install'];
     if (is_installed($db, $prefix)) {
         $plan = json_decode(capture_php(__DIR__ . '/upgrade-plan.php'), true, 8, JSON_THROW_ON_ERROR);
-        $plan = ['action' => $plan['pending'] ? 'upgrade' : 'none'] + $plan;
+        $action = $plan['downgrades'] ? 'downgrade' : ($plan['pending'] ? 'upgrade' : 'none');
+        $plan = ['action' => $action] + $plan;
         unset($plan['pending']);
     }
     $plan['maintenance'] = file_exists(upgrade_maintenance_marker());

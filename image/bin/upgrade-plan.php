@@ -1,6 +1,7 @@
 <?php
 // upgrade-plan: prints, as one JSON line on stdout, whether this image's code would upgrade the installed
-// site, and from which to which version (core and every plugin). Changes nothing. Run by install-or-upgrade
+// site, from which to which version (core and every plugin), and whether the database is newer than this
+// code (a downgrade, which must never run). Changes nothing. Run by install-or-upgrade
 // (step "plan") on an installed site, so that the deploy can snapshot the database before an upgrade.
 
 declare(strict_types=1);
@@ -15,12 +16,20 @@ $version = null;
 $release = null;
 require($CFG->dirroot . '/version.php');
 
+// What this code would upgrade, and what the database holds newer than this code (a rollback's image).
 $plugins = [];
+$downgrades = [];
+if ((float) $CFG->version > (float) $version) {
+    $downgrades[] = ['component' => 'core', 'from' => (string) $CFG->version, 'to' => (string) $version];
+}
 foreach (core_plugin_manager::instance()->get_plugins() as $type) {
     foreach ($type as $plugin) {
+        $change = ['component' => $plugin->component, 'from' => $plugin->versiondb, 'to' => $plugin->versiondisk];
         $status = $plugin->get_status();
         if ($status === core_plugin_manager::PLUGIN_STATUS_NEW || $status === core_plugin_manager::PLUGIN_STATUS_UPGRADE) {
-            $plugins[] = ['component' => $plugin->component, 'from' => $plugin->versiondb, 'to' => $plugin->versiondisk];
+            $plugins[] = $change;
+        } else if ($status === core_plugin_manager::PLUGIN_STATUS_DOWNGRADE) {
+            $downgrades[] = $change;
         }
     }
 }
@@ -30,4 +39,5 @@ echo json_encode([
     'from' => ['version' => (string) $CFG->version, 'release' => (string) $CFG->release],
     'to' => ['version' => (string) $version, 'release' => (string) $release],
     'plugins' => $plugins,
+    'downgrades' => $downgrades,
 ], JSON_UNESCAPED_SLASHES), "\n";

@@ -156,6 +156,8 @@ def _install_or_upgrade(plan_arn: str, properties: Mapping[str, Any]) -> dict[st
         return {"IsComplete": False}
     _require_exit_0(plan_task, properties, maintenance_on=False)
     plan = read_plan(plan_task, properties)
+    if plan["action"] == "downgrade":
+        raise InstallOrUpgradeError(downgrade_refusal(plan))
     upgrading = plan["action"] == "upgrade"
     snapshot = ""
     if takes_snapshot(plan, properties["Snapshot"]):
@@ -186,6 +188,16 @@ def _install_or_upgrade(plan_arn: str, properties: Mapping[str, Any]) -> dict[st
             "Release": read_release(upgrade_task, properties),
         },
     }
+
+
+def downgrade_refusal(plan: Mapping[str, Any]) -> str:
+    """Why a deploy of older code onto a newer schema stops before anything runs."""
+    newer = ", ".join(f"{d['component']} {d['from']} (this image: {d['to']})" for d in plan["downgrades"])
+    return (
+        f"the database holds a newer Moodle than this image: {newer}. Older code never runs against an "
+        "upgraded schema, so nothing was changed. Restore the snapshot taken before the upgrade, or deploy "
+        "the newer image again: docs/UPGRADES.md"
+    )
 
 
 def takes_snapshot(plan: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:

@@ -484,6 +484,28 @@ def test_no_snapshot_without_a_version_change_or_with_snapshots_off(
     assert poll(properties) == {"IsComplete": False}  # no RDS call stubbed: any would fail here
 
 
+def test_older_code_onto_an_upgraded_schema_stops_before_anything_runs(aws: Aws) -> None:
+    """A git revert of the image after an upgrade: its plan finds the database newer than its code."""
+    downgrade = {
+        "action": "downgrade",
+        "from": UPGRADE_PLAN["to"],
+        "to": UPGRADE_PLAN["from"],
+        "plugins": [],
+        "downgrades": [{"component": "core", "from": "2025100606.00", "to": "2025041406.11"}],
+        "maintenance": True,
+    }
+    aws.task(PLAN_ARN, "STOPPED", 0)
+    aws.plan_log(downgrade)
+
+    with pytest.raises(handler.InstallOrUpgradeError) as refusal:
+        poll()  # no snapshot, no upgrade task: any such call would fail against the stubs
+
+    assert "newer Moodle than this image: core 2025100606.00 (this image: 2025041406.11)" in str(
+        refusal.value
+    )
+    assert "nothing was changed" in str(refusal.value)
+
+
 def test_a_plan_step_without_a_plan_line_fails(aws: Aws) -> None:
     aws.task(PLAN_ARN, "STOPPED", 0)
     aws.plan_log(None)
