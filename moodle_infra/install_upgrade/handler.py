@@ -37,6 +37,8 @@ PLAN_LINE = re.compile(r"^install-or-upgrade: plan (\{.*\})\s*$", re.MULTILINE)
 RELEASE_LINE = re.compile(r"^install-or-upgrade: release (\{.*\})\s*$", re.MULTILINE)
 SNAPSHOT_PREFIX = "moodle-upgrade"
 SNAPSHOT_TAG = "moodle:upgrade-snapshot"
+LOG_INGESTION_GRACE = timedelta(minutes=2)
+"""How long after a task stopped its last log lines may still be on their way to CloudWatch Logs."""
 MAINTENANCE_LEFT_ON = "MAINTENANCE LEFT ON"
 """Logged when a failure or a rollback leaves the maintenance page on; an alarm counts these lines."""
 MAINTENANCE_LIFTED = "MAINTENANCE LIFTED"
@@ -156,6 +158,8 @@ def _install_or_upgrade(plan_arn: str, properties: Mapping[str, Any]) -> dict[st
         return {"IsComplete": False}
     _require_exit_0(plan_task, properties, maintenance_on=False)
     plan = read_plan(plan_task, properties)
+    if plan is None:
+        return {"IsComplete": False}
     if plan["action"] == "downgrade":
         raise InstallOrUpgradeError(downgrade_refusal(plan))
     upgrading = plan["action"] == "upgrade"
@@ -176,6 +180,9 @@ def _install_or_upgrade(plan_arn: str, properties: Mapping[str, Any]) -> dict[st
     if upgrade_task["lastStatus"] != "STOPPED":
         return {"IsComplete": False}
     _require_exit_0(upgrade_task, properties, maintenance_on=upgrading)
+    release = read_release(upgrade_task, properties)
+    if release is None:
+        return {"IsComplete": False}
     return {
         "IsComplete": True,
         "Data": {
@@ -185,7 +192,7 @@ def _install_or_upgrade(plan_arn: str, properties: Mapping[str, Any]) -> dict[st
             "From": _release(plan, "from"),
             "To": _release(plan, "to"),
             "Snapshot": snapshot,
-            "Release": read_release(upgrade_task, properties),
+            "Release": release,
         },
     }
 
@@ -205,20 +212,23 @@ def takes_snapshot(plan: Mapping[str, Any], settings: Mapping[str, Any]) -> bool
     return bool(plan["action"] == "upgrade" and settings["Enabled"] == "true")
 
 
-def read_plan(task: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
+def read_plan(task: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any] | None:
     """The plan step's ``install-or-upgrade: plan {...}`` line from the task's CloudWatch log stream."""
-    plan: dict[str, Any] = _logged_json(task, properties, PLAN_LINE, "plan")
+    plan: dict[str, Any] | None = _logged_json(task, properties, PLAN_LINE, "plan")
     return plan
 
 
-def read_release(task: Mapping[str, Any], properties: Mapping[str, Any]) -> str:
+def read_release(task: Mapping[str, Any], properties: Mapping[str, Any]) -> str | None:
     """The release the database holds after the upgrade step, from its ``release {...}`` line."""
-    return str(_logged_json(task, properties, RELEASE_LINE, "release").get("release", ""))
+    release = _logged_json(task, properties, RELEASE_LINE, "release")
+    return None if release is None else str(release.get("release", ""))
 
 
 def _logged_json(
     task: Mapping[str, Any], properties: Mapping[str, Any], line: re.Pattern[str], what: str
 ) -> Any:
+    """The JSON of the task's first log line that matches; None while CloudWatch may still be ingesting
+    the task's last lines, an error once it has had time to."""
     stream = _log_stream(task, properties)
     events = logs_client().get_log_events(
         logGroupName=properties["LogGroup"], logStreamName=stream, startFromHead=True, limit=10000
@@ -227,9 +237,12 @@ def _logged_json(
         match = line.search(log_event["message"])
         if match:
             return json.loads(match[1])
+    if now() - task["stoppedAt"] < LOG_INGESTION_GRACE:
+        logger.info("No %s line in %s yet: waiting for CloudWatch Logs", what, stream)
+        return None
     raise InstallOrUpgradeError(
-        f"task {task['taskArn']} exited 0 but logged no {what} line; "
-        f"Logs: group {properties['LogGroup']}, stream {stream}"
+        f"task {task['taskArn']} exited 0 but logged no {what} line within "
+        f"{LOG_INGESTION_GRACE.total_seconds():.0f} s; Logs: group {properties['LogGroup']}, stream {stream}"
     )
 
 

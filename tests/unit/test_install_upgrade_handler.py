@@ -506,11 +506,18 @@ def test_older_code_onto_an_upgraded_schema_stops_before_anything_runs(aws: Aws)
     assert "nothing was changed" in str(refusal.value)
 
 
+def test_waits_for_the_plan_line_while_cloudwatch_may_still_be_ingesting_it(aws: Aws) -> None:
+    aws.task(PLAN_ARN, "STOPPED", 0, stoppedAt=PLAN_STOPPED_AT + timedelta(minutes=4))
+    aws.plan_log(None)
+
+    assert poll() == {"IsComplete": False}
+
+
 def test_a_plan_step_without_a_plan_line_fails(aws: Aws) -> None:
     aws.task(PLAN_ARN, "STOPPED", 0)
     aws.plan_log(None)
 
-    with pytest.raises(handler.InstallOrUpgradeError, match="logged no plan line"):
+    with pytest.raises(handler.InstallOrUpgradeError, match="logged no plan line within 120 s"):
         poll()
 
 
