@@ -7,6 +7,8 @@
 declare(strict_types=1);
 
 define('CLI_SCRIPT', true);
+// As admin/cli/upgrade.php: no cache may answer for code and a database that may not match yet.
+define('CACHE_DISABLE_ALL', true);
 // Moodle's own CLI scripts run against a database that an upgrade is pending for; so does this one.
 require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
 require_once($CFG->libdir . '/adminlib.php');
