@@ -225,7 +225,7 @@ class InstallOrUpgrade(Construct):
         self.maintenance_alarm = self._maintenance_alarm(task_logs, topic)
 
     def finish_after(self, *workloads: Construct) -> None:
-        """Lift the maintenance page only once these have rolled out: no task of the old image is left."""
+        """Lift the maintenance page only once these have rolled out: no web task of the old image is left."""
         self.finish.node.add_dependency(*workloads)
 
     def _grant_snapshots(

@@ -138,7 +138,10 @@ class ApplicationStack(Stack):
                     )
         for service in (web.service, cron.service):
             service.node.add_dependency(install.resource)
-        install.finish_after(web.service, cron.service)
+        install.finish_after(web.service)
+        # Moodle's cron exits at once while the maintenance page is up: a cron rollout during it could
+        # never become stable. So cron rolls out once finish has lifted the page.
+        cron.service.node.add_dependency(install.finish)
 
         resources = MonitoredResources(
             load_balancer=load_balancer.load_balancer,

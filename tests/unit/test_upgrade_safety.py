@@ -44,15 +44,24 @@ def prod(template: TemplateOf) -> dict[str, Any]:
     return resources
 
 
-def test_finish_runs_only_after_web_and_cron_rolled_out_so_a_rollback_reaches_it_first(
+def test_finish_runs_only_after_the_web_service_rolled_out_so_a_rollback_reaches_it_first(
     prod: dict[str, Any],
 ) -> None:
     """CloudFormation rolls back in reverse dependency order: the finish resource, which puts the
     maintenance page back after an upgrade, before the web service brings the previous image back."""
     _, finish = _one(prod, "Custom::MoodleUpgradeFinish")
 
-    for command in (image_contract.COMMAND_WEB, image_contract.COMMAND_CRON):
-        assert _service_with_command(prod, command) in finish["DependsOn"]
+    assert _service_with_command(prod, image_contract.COMMAND_WEB) in finish["DependsOn"]
+
+
+def test_cron_rolls_out_only_once_the_maintenance_page_is_lifted(prod: dict[str, Any]) -> None:
+    """Moodle's cron exits at once in maintenance ("CLI maintenance mode active, cron execution
+    suspended"): new cron tasks started before finish would never become stable."""
+    finish_id, _ = _one(prod, "Custom::MoodleUpgradeFinish")
+    install_id, _ = _one(prod, "Custom::MoodleInstallOrUpgrade")
+    cron = prod[_service_with_command(prod, image_contract.COMMAND_CRON)]
+
+    assert {finish_id, install_id} <= set(cron["DependsOn"])
 
 
 def test_finish_runs_the_new_task_definition_and_knows_whether_the_deploy_upgraded(
