@@ -221,8 +221,7 @@ class InstallOrUpgrade(Construct):
                 "To": self.resource.get_att_string("To"),
             },
         )
-        self.snapshot_arns = snapshot_arns
-        self.maintenance_alarm = self._maintenance_alarm(task_logs, topic)
+        self._maintenance_alarm(task_logs, topic)
 
     def finish_after(self, *workloads: Construct) -> None:
         """Lift the maintenance page only once these have rolled out: no web task of the old image is left."""
@@ -263,7 +262,7 @@ class InstallOrUpgrade(Construct):
         )
         return [upgrade_snapshots, any_snapshot]
 
-    def _maintenance_alarm(self, task_logs: logs.ILogGroup, topic: sns.ITopic) -> cloudwatch.Alarm:
+    def _maintenance_alarm(self, task_logs: logs.ILogGroup, topic: sns.ITopic) -> None:
         """1 when a failed upgrade, a failed finish or a rollback leaves the maintenance page on, 0 when
         finish lifts it; the alarm keeps its state between the two (missing data is ignored)."""
         metric_namespace = f"Moodle/{Stack.of(self).stack_name}"
@@ -300,7 +299,6 @@ class InstallOrUpgrade(Construct):
         )
         alarm.add_alarm_action(actions.SnsAction(topic))
         alarm.add_ok_action(actions.SnsAction(topic))
-        return alarm
 
     def _function(
         self, construct_id: str, *, code: lambda_.Code, handler: str, log_retention: logs.RetentionDays

@@ -130,6 +130,7 @@ def test_runtime_user_and_modes_as_built(fake_image: str) -> None:
             "755 root /usr/local/lib/moodle-image/configure-cache.php",
             "755 root /usr/local/lib/moodle-image/entrypoint.sh",
             "755 root /usr/local/lib/moodle-image/install-or-upgrade.php",
+            "755 root /usr/local/lib/moodle-image/upgrade-plan.php",
             "644 root /var/www/moodle/config.php",
             # Root's until EFS is mounted over it: the entrypoint's data directory check then fails.
             f"755 root {image_contract.SHARED_DATA_PATH}",
