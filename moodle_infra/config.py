@@ -90,6 +90,17 @@ class MoodleSiteConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class UpgradeSnapshotConfig:
+    """A manual RDS snapshot before every deploy that changes Moodle's version (docs/UPGRADES.md)."""
+
+    enabled: bool
+    keep: int
+    """Upgrade snapshots kept per environment, newest first; the next upgrade deletes older ones."""
+    timeout_minutes: int
+    """How long a deploy waits for the snapshot before it fails, with nothing changed."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvironmentConfig:
     name: str
     account: str
@@ -107,6 +118,7 @@ class EnvironmentConfig:
     removal_policy: RemovalMode
     """What deleting a stateful resource from the template does: destroy (dev only), snapshot, retain."""
     log_retention_days: int
+    upgrade_snapshots: UpgradeSnapshotConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -285,6 +297,12 @@ _RULES: _Rules = {
         "requests_per_target": _integer(1, 100000),
     },
     CronConfig: {"cpu": _FARGATE_CPU, "memory_mib": _integer(512, 30720)},
+    UpgradeSnapshotConfig: {
+        "enabled": _BOOLEAN,
+        "keep": _integer(1, 50),
+        # The deploy's custom resource gives up after 55 minutes, and the upgrade itself needs time too.
+        "timeout_minutes": _integer(5, 40),
+    },
     MoodleSiteConfig: {
         "site_full_name": _NON_EMPTY,
         "site_short_name": _NON_EMPTY,

@@ -119,6 +119,9 @@ class Edge(Construct):
                 compress=True,
             ),
             additional_behaviors=dict.fromkeys(STATIC_PATH_PATTERNS, static_behavior),
+            # Moodle's maintenance page during an upgrade (docs/UPGRADES.md) is a 503. CloudFront ignores
+            # its no-store for a 503 and would cache it for 10 s: pass it through, cached for 0 s.
+            error_responses=[cloudfront.ErrorResponse(http_status=503, ttl=Duration.seconds(0))],
             web_acl_id=web_acl_arn,
             domain_names=[domain_name] if domain_name else None,
             certificate=certificate,

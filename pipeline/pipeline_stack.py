@@ -120,7 +120,13 @@ class PipelineStack(Stack):
         tested: EnvironmentConfig | None = None
         for environment in environments:
             stage = MoodleStage(self, environment.name.title(), config=environment, image=image)
-            smoke_test = smoke_test_step(self, environment=environment.name, stage=stage, source=source)
+            smoke_test = smoke_test_step(
+                self,
+                environment=environment.name,
+                stage=stage,
+                source=source,
+                expected_release=config.moodle_release.version,
+            )
             smoke_tests.append(smoke_test)
             broadening = pipelines.ConfirmPermissionsBroadening(
                 f"Permissions-{environment.name}", stage=stage

@@ -13,7 +13,12 @@ SMOKE_TIMEOUT = Duration.minutes(20)
 
 
 def smoke_test_step(
-    scope: Construct, *, environment: str, stage: MoodleStage, source: pipelines.IFileSetProducer
+    scope: Construct,
+    *,
+    environment: str,
+    stage: MoodleStage,
+    source: pipelines.IFileSetProducer,
+    expected_release: str,
 ) -> pipelines.CodeBuildStep:
     """A CodeBuild step in the tooling account; its JUnit report lands in the environment's report group,
     so every check's result and history is visible in the CodeBuild console."""
@@ -31,7 +36,9 @@ def smoke_test_step(
             "SMOKE_URL": stage.site_url,
             "SMOKE_ALB_DNS_NAME": stage.origin_dns_name,
             "SMOKE_HEALTH_PATH": stage.health_path,
+            "SMOKE_REPORTED_RELEASE": stage.moodle_release,
         },
+        env={"SMOKE_EXPECTED_RELEASE": expected_release},
         commands=[f"python3 -m smoke --junit-xml {REPORT_FILE}"],
         timeout=SMOKE_TIMEOUT,
         partial_build_spec=codebuild.BuildSpec.from_object(

@@ -1,7 +1,8 @@
-"""The eight smoke checks. Each returns what it saw when it passes and raises when it does not."""
+"""The ten smoke checks. Each returns what it saw when it passes and raises when it does not."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin
@@ -35,6 +36,10 @@ class CheckContext:
     http_port: int
     alb_dns_name: str | None
     resolve: Resolver
+    expected_release: str | None = None
+    """The Moodle release the deploy should have installed, e.g. "5.1.6" (cdk.json)."""
+    reported_release: str | None = None
+    """The release the site's database holds after the deploy, e.g. "5.1.6 (Build: 20260810)"."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,39 @@ def check_origin_private(ctx: CheckContext) -> str:
     return f"{name} resolves to {', '.join(addresses)}, none globally routable"
 
 
+def check_out_of_maintenance(ctx: CheckContext) -> str:
+    """The deploy lifted Moodle's maintenance page: it stays up only when an upgrade failed half-way or
+    a rollback followed one (docs/UPGRADES.md)."""
+    response = ctx.client.get(ctx.site.url(LOGIN_PATH), follow_same_origin_redirects=True)
+    if response.status == 503:
+        retry_after = response.header("Retry-After")
+        shown = "Moodle's maintenance page" if retry_after else "503 without Retry-After"
+        raise CheckFailedError(
+            f"expected the site out of maintenance, GET {response.url} answered {shown} "
+            f"(503{f', Retry-After {retry_after}' if retry_after else ''}): an upgrade failed half-way or "
+            "was rolled back; see docs/UPGRADES.md"
+        )
+    return f"GET {response.url} answered {response.status}, not the maintenance page"
+
+
+def release_matches(reported: str, expected: str) -> bool:
+    """ "5.1.6 (Build: 20260810)" and "5.1.6+ (Build: ...)" are release 5.1.6; "5.1.60" is not."""
+    return re.match(rf"{re.escape(expected)}\+?(?:\s|$)", reported) is not None
+
+
+def check_moodle_release(ctx: CheckContext) -> str:
+    """The site runs the release this deploy was meant to install (cdk.json's moodle_release)."""
+    expected, reported = ctx.expected_release, ctx.reported_release
+    if not expected or not reported:
+        raise CheckSkippedError(
+            "needs the expected and the reported release (--expected-release and --reported-release, "
+            "or SMOKE_EXPECTED_RELEASE and SMOKE_REPORTED_RELEASE)"
+        )
+    if not release_matches(reported, expected):
+        raise CheckFailedError(f"expected Moodle {expected}, the site's database reports {reported!r}")
+    return f"the site's database reports {reported!r}, release {expected} as expected"
+
+
 CHECKS = (
     Check("https", check_https),
     Check("http-redirect", check_http_redirect),
@@ -193,4 +231,6 @@ CHECKS = (
     Check("static-asset-cached", check_static_asset_cached),
     Check("waf-blocks-sqli", check_waf_blocks_sqli),
     Check("origin-private", check_origin_private),
+    Check("out-of-maintenance", check_out_of_maintenance),
+    Check("moodle-release", check_moodle_release),
 )

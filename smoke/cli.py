@@ -22,6 +22,8 @@ ENVIRONMENT_FALLBACKS = {
     "health_path": "SMOKE_HEALTH_PATH",
     "junit_xml": "SMOKE_JUNIT_XML",
     "ca_bundle": "SMOKE_CA_BUNDLE",
+    "expected_release": "SMOKE_EXPECTED_RELEASE",
+    "reported_release": "SMOKE_REPORTED_RELEASE",
 }
 """Option to the environment variable read when the option is not given (an empty value is unset)."""
 
@@ -30,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m smoke",
         description="Smoke-test a deployed Moodle site: HTTPS, redirects, login page, health, "
-        "security headers, CDN caching, WAF and a private origin. See docs/SMOKE.md.",
+        "security headers, CDN caching, WAF, a private origin, no maintenance page and the Moodle "
+        "release. See docs/SMOKE.md.",
     )
     parser.add_argument("--url", help="site URL, e.g. https://d111.cloudfront.net [SMOKE_URL]")
     parser.add_argument(
@@ -43,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--junit-xml", type=Path, help="write a JUnit XML report here [SMOKE_JUNIT_XML]")
     parser.add_argument(
         "--ca-bundle", type=Path, help="trust only the CA certificates in this PEM file [SMOKE_CA_BUNDLE]"
+    )
+    parser.add_argument(
+        "--expected-release", help='Moodle release the deploy installs, e.g. "5.1.6" [SMOKE_EXPECTED_RELEASE]'
+    )
+    parser.add_argument(
+        "--reported-release",
+        help="release the site's database reports after the deploy (the stack's MoodleRelease output) "
+        "[SMOKE_REPORTED_RELEASE]",
     )
     parser.add_argument(
         "--http-port", type=int, default=80, help="port of the plain-HTTP listener to test (default 80)"
@@ -97,6 +108,8 @@ def parse_settings(
         request_timeout=args.request_timeout,
         time_limit=args.time_limit,
         warm_up_seconds=args.retry_until_healthy,
+        expected_release=args.expected_release or None,
+        reported_release=args.reported_release or None,
     )
     return settings, args.junit_xml
 

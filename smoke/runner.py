@@ -35,6 +35,8 @@ class SmokeSettings:
     request_timeout: float = 10.0
     time_limit: float = 600.0
     warm_up_seconds: float = 300.0
+    expected_release: str | None = None
+    reported_release: str | None = None
     """How long to wait for a fresh deploy to answer before checking; 0 checks at once."""
     warm_up_backoff: Backoff = WARM_UP_BACKOFF
     check_retry: RetryPolicy = CHECK_RETRY
@@ -61,6 +63,8 @@ def run_smoke(
         http_port=settings.http_port,
         alb_dns_name=settings.alb_dns_name,
         resolve=resolve,
+        expected_release=settings.expected_release,
+        reported_release=settings.reported_release,
     )
     try:
         wait_until_answering(ctx, settings, deadline, log)

@@ -60,3 +60,7 @@ class MoodleStage(Stage):
     @property
     def origin_dns_name(self) -> CfnOutput:
         return self.application.origin_dns_name
+
+    @property
+    def moodle_release(self) -> CfnOutput:
+        return self.application.moodle_release

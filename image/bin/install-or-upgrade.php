@@ -3,6 +3,8 @@
 // backs Moodle's application and session caches with Redis. Safe to run any number of times, also at
 // once: a MySQL named lock, held on one connection for the whole run, lets one run do the work while the
 // others wait for it and then find nothing left to do. Exit codes are listed in docs/IMAGE.md.
+// MOODLE_INSTALL_OR_UPGRADE_STEP splits a deploy's upgrade into steps around Moodle's CLI maintenance mode
+// (see "Upgrade steps and maintenance mode" below and docs/UPGRADES.md).
 
 declare(strict_types=1);
 
@@ -12,6 +14,7 @@ const EXIT_LOCK_TIMEOUT = 4;
 const EXIT_INSTALL_OR_UPGRADE_FAILED = 5;
 const EXIT_CACHE_SETUP_FAILED = 6;
 const EXIT_UNFINISHED_INSTALL_HOLDS_DATA = 9;
+const EXIT_UPGRADE_STILL_PENDING = 10;
 
 // An unfinished first install is cleared automatically only while the database holds no more than what
 // the installer itself creates: the guest and admin users and the site course.
@@ -214,12 +217,148 @@ function upgrade_if_pending(string $moodledir): void {
         fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "admin/cli/upgrade.php --is-pending failed with status $status");
     }
     say('upgrading Moodle');
+    enter_upgrade_maintenance($moodledir, 'upgrade');
     $status = run_php($upgradescript, '--non-interactive');
     if ($status !== 0) {
+        say(MAINTENANCE_LEFT_ON . ': the upgrade failed half-way; see docs/UPGRADES.md');
         fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "admin/cli/upgrade.php failed with status $status");
+    }
+    if (upgrade_step() === STEP_ALL) {
+        lift_upgrade_maintenance($moodledir);
     }
 }
 
+// ---- Upgrade steps and maintenance mode (docs/UPGRADES.md) ----
+// A deploy runs the steps plan, upgrade and finish: plan tells it whether to snapshot the database first,
+// upgrade leaves Moodle's CLI maintenance mode on (every web task, old and new, answers 503 with the
+// maintenance page, and never touches the database), finish lifts it once the new web tasks serve.
+// hold puts it back on when a rollback would otherwise serve an upgraded schema with the previous code.
+
+const STEP_ALL = 'all';
+const STEP_PLAN = 'plan';
+const STEP_UPGRADE = 'upgrade';
+const STEP_FINISH = 'finish';
+const STEP_HOLD = 'hold';
+const STEPS = [STEP_ALL, STEP_PLAN, STEP_UPGRADE, STEP_FINISH, STEP_HOLD];
+// Marks maintenance that an upgrade turned on, so that finish never lifts an operator's own.
+const UPGRADE_MAINTENANCE_MARKER = 'upgrade-maintenance.json';
+// Log lines the deploy reads (plan) and alarms on (maintenance left on).
+const PLAN_PREFIX = 'plan ';
+const RELEASE_PREFIX = 'release ';
+const MAINTENANCE_LEFT_ON = 'MAINTENANCE LEFT ON';
+const MAINTENANCE_LIFTED = 'MAINTENANCE LIFTED';
+
+function upgrade_step(): string {
+    $step = getenv('MOODLE_INSTALL_OR_UPGRADE_STEP') ?: STEP_ALL;
+    if (!in_array($step, STEPS, true)) {
+        fail(EXIT_CONFIG, "MOODLE_INSTALL_OR_UPGRADE_STEP '$step' is not one of: " . implode(', ', STEPS));
+    }
+    return $step;
+}
+
+function upgrade_maintenance_marker(): string {
+    global $CFG;
+    return $CFG->dataroot . '/' . UPGRADE_MAINTENANCE_MARKER;
+}
+
+function enter_upgrade_maintenance(string $moodledir, string $reason): void {
+    global $CFG;
+    if (!file_exists(upgrade_maintenance_marker())) {
+        if (file_exists("$CFG->dataroot/climaintenance.html")) {
+            say('maintenance mode was already on, not by an upgrade: it stays on until an operator lifts it');
+            return;
+        }
+        // The marker first: a crash in between leaves a marker without maintenance, never the reverse.
+        $marker = json_encode(['reason' => $reason, 'since' => gmdate('c')]) . "\n";
+        if (file_put_contents(upgrade_maintenance_marker(), $marker) === false) {
+            fail(EXIT_INSTALL_OR_UPGRADE_FAILED, 'could not write ' . upgrade_maintenance_marker());
+        }
+    }
+    // Does nothing if it is on already.
+    $status = run_php("$moodledir/admin/cli/maintenance.php", '--enable');
+    if ($status !== 0) {
+        fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "admin/cli/maintenance.php --enable failed with status $status");
+    }
+    say("maintenance mode on ($reason)");
+}
+
+function lift_upgrade_maintenance(string $moodledir): void {
+    if (!file_exists(upgrade_maintenance_marker())) {
+        say('no upgrade maintenance mode to lift');
+        return;
+    }
+    $status = run_php("$moodledir/admin/cli/maintenance.php", '--disable');
+    if ($status !== 0) {
+        fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "admin/cli/maintenance.php --disable failed with status $status");
+    }
+    unlink(upgrade_maintenance_marker());
+    say(MAINTENANCE_LIFTED);
+}
+
+// Runs a PHP script as a child process and returns its stdout; its stderr is streamed.
+function capture_php(string $script): string {
+    $process = proc_open([PHP_BINARY, $script], [['file', '/dev/null', 'r'], ['pipe', 'w'], STDERR], $pipes);
+    if ($process === false) {
+        fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "could not run $script");
+    }
+    $output = stream_get_contents($pipes[1]);
+    fclose($pipes[1]);
+    $status = proc_close($process);
+    if ($status !== 0 || $output === false) {
+        fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "$script failed with status $status");
+    }
+    return $output;
+}
+
+// One log line: "plan {json}" with action install, upgrade, none or downgrade (the database is newer than
+// this code: the deploy refuses to go on), from/to versions and changed plugins.
+function print_plan(mysqli $db, string $prefix): void {
+    $plan = ['action' => 'install'];
+    if (site_state($db, $prefix) === 'installed') {
+        $plan = json_decode(capture_php(__DIR__ . '/upgrade-plan.php'), true, 8, JSON_THROW_ON_ERROR);
+        $action = $plan['downgrades'] ? 'downgrade' : ($plan['pending'] ? 'upgrade' : 'none');
+        $plan = ['action' => $action] + $plan;
+        unset($plan['pending']);
+    }
+    $plan['maintenance'] = file_exists(upgrade_maintenance_marker());
+    say(PLAN_PREFIX . json_encode($plan, JSON_UNESCAPED_SLASHES));
+}
+
+// Lifts the upgrade's maintenance mode, but only once the database matches this image's code.
+function finish_upgrade(string $moodledir): void {
+    $status = run_php("$moodledir/admin/cli/upgrade.php", '--is-pending');
+    if ($status !== 0) {
+        say(MAINTENANCE_LEFT_ON . ': the database does not match this image; see docs/UPGRADES.md');
+        fail(EXIT_UPGRADE_STILL_PENDING, "admin/cli/upgrade.php --is-pending exited $status: not lifting maintenance");
+    }
+    lift_upgrade_maintenance($moodledir);
+}
+
+// One log line: "release {json}", the release and version the database holds now (the deploy reports it).
+function print_release(mysqli $db, string $prefix): void {
+    $rows = $db->execute_query("SELECT name, value FROM {$prefix}config WHERE name IN ('release', 'version')");
+    say(RELEASE_PREFIX . json_encode(array_column($rows->fetch_all(MYSQLI_ASSOC), 'value', 'name')));
+}
+
+// Runs the steps that are not an install or upgrade; returns false for those that are.
+function run_upgrade_step(string $step, mysqli $db, stdClass $cfg, string $moodledir): bool {
+    switch ($step) {
+        case STEP_PLAN:
+            print_plan($db, $cfg->prefix);
+            return true;
+        case STEP_FINISH:
+            finish_upgrade($moodledir);
+            return true;
+        case STEP_HOLD:
+            enter_upgrade_maintenance($moodledir, 'rollback after an upgrade');
+            say(MAINTENANCE_LEFT_ON . ': the deploy rolled back after an upgrade; see docs/UPGRADES.md');
+            return true;
+    }
+    return false;
+}
+// ---- end of upgrade steps ----
+
+$step = upgrade_step();
 if (!in_array($CFG->dbtype, ['mysqli', 'mariadb', 'auroramysql'], true)) {
     fail(EXIT_CONFIG, "MOODLE_DB_TYPE '{$CFG->dbtype}' is not supported: the lock needs MySQL or MariaDB");
 }
@@ -228,6 +367,14 @@ $db = connect_when_ready($CFG, seconds_from_env('MOODLE_DB_WAIT_SECONDS', 300));
 // Lock names are server-wide: name this site's database and prefix (MySQL allows 64 characters).
 $lockname = substr("{$CFG->dbname}.{$CFG->prefix}install_or_upgrade", 0, 64);
 acquire_lock($db, $lockname, seconds_from_env('MOODLE_LOCK_WAIT_SECONDS', 3600));
+if (site_state($db, $CFG->prefix) === 'installed') {
+    clear_stale_upgrade_flag($db, $CFG->prefix);
+}
+if (run_upgrade_step($step, $db, $CFG, $moodledir)) {
+    $db->close();
+    say('done');
+    exit(0);
+}
 
 $state = site_state($db, $CFG->prefix);
 if ($state === 'unfinished') {
@@ -235,7 +382,6 @@ if ($state === 'unfinished') {
     $state = 'empty';
 }
 if ($state === 'installed') {
-    clear_stale_upgrade_flag($db, $CFG->prefix);
     upgrade_if_pending($moodledir);
 } else {
     install($moodledir);
@@ -245,6 +391,7 @@ if ($status !== 0) {
     fail(EXIT_CACHE_SETUP_FAILED, "configuring the Redis cache store failed with status $status");
 }
 site_marker_write($CFG, (string) config_value($db, $CFG->prefix, 'release'));
+print_release($db, $CFG->prefix);
 // Closing the connection releases the lock.
 $db->close();
 say('done');

@@ -1,19 +1,29 @@
-"""Runs the image's install-or-upgrade command as a one-off ECS task before every rollout (decision 6)."""
+"""Runs the image's install-or-upgrade command as one-off ECS tasks around every rollout (decision 6).
+
+Before the web service rolls out: plan, a database snapshot when Moodle's version changes, the upgrade
+behind Moodle's maintenance page. After it: finish, which lifts the page. docs/UPGRADES.md explains why.
+"""
 
 from pathlib import Path
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_sns as sns
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from compliance.acknowledgments import acknowledge, skip_checkov, wildcard_resource_finding
 from compliance.cdk_internals import acknowledge_deploy_time_lambda
 from moodle_infra import image_contract
+from moodle_infra.config import UpgradeSnapshotConfig
+from moodle_infra.install_upgrade import handler as steps
 from moodle_infra.keys import logs_key
 from moodle_infra.managed_policy_role import ManagedPolicyRole
 from moodle_infra.moodle_task import CONTAINER_NAME, MoodleRuntime, MoodleTaskDefinition
@@ -31,17 +41,29 @@ TOTAL_TIMEOUT = Duration.minutes(55)
 so the provider gives up a little earlier, with a clear "Operation timed out"."""
 
 
-class InstallOrUpgrade(Construct):
-    """A custom resource whose every Create and Update runs install-or-upgrade and waits for exit code 0.
+MAINTENANCE_METRIC = "UpgradeMaintenanceLeftOn"
 
-    Its properties include the task definition ARN and the image: a new image makes a new task
+
+class InstallOrUpgrade(Construct):
+    """Two custom resources whose every Create and Update runs steps of install-or-upgrade as ECS tasks.
+
+    Their properties include the task definition ARN and the image: a new image makes a new task
     definition revision, hence an Update and a new run. Workloads that must start only on an installed,
-    upgraded site depend on ``resource``; the task reaches the database, Redis and EFS through
-    ``connections``.
+    upgraded site depend on ``resource``; ``finish_after`` makes the finish resource wait for them. The
+    tasks reach the database, Redis and EFS through ``connections``.
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, cluster: ecs.ICluster, runtime: MoodleRuntime
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: ecs.ICluster,
+        runtime: MoodleRuntime,
+        environment_name: str,
+        database: rds.IDatabaseInstance,
+        snapshots: UpgradeSnapshotConfig,
+        topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
         self.task = MoodleTaskDefinition(
@@ -70,42 +92,59 @@ class InstallOrUpgrade(Construct):
         start = self._function(
             "Start", code=code, handler="handler.on_event", log_retention=runtime.log_retention
         )
-        start.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["ecs:RunTask"],
-                # Every revision of this one family: the revision changes with each image.
-                resources=start_resources,
-                conditions={"ArnEquals": {"ecs:cluster": cluster.cluster_arn}},
-            )
+        check = self._function(
+            "Check", code=code, handler="handler.is_complete", log_retention=runtime.log_retention
         )
-        start.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[
-                    task_definition.task_role.role_arn,
-                    task_definition.obtain_execution_role().role_arn,
-                ],
-                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-            )
-        )
-        start.add_to_role_policy(
-            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id])
-        )
-
         check_resources = [
             stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster.cluster_name}/*")
         ]
-        check = self._function(
-            "Check", code=code, handler="handler.is_complete", log_retention=runtime.log_retention
+        in_this_cluster = {"ArnEquals": {"ecs:cluster": cluster.cluster_arn}}
+        # Both start tasks: Start the first step of a resource, Check the upgrade step after the snapshot.
+        for function in (start, check):
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["ecs:RunTask"],
+                    # Every revision of this one family: the revision changes with each image.
+                    resources=start_resources,
+                    conditions=in_this_cluster,
+                )
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[
+                        task_definition.task_role.role_arn,
+                        task_definition.obtain_execution_role().role_arn,
+                    ],
+                    conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+                )
+            )
+        start.add_to_role_policy(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id])
         )
         check.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["ecs:DescribeTasks"],
                 # Task IDs are only known at run time: any task of this cluster.
                 resources=check_resources,
-                conditions={"ArnEquals": {"ecs:cluster": cluster.cluster_arn}},
+                conditions=in_this_cluster,
             )
         )
+        check.add_to_role_policy(
+            # ListTasks has no resource-level permissions; the condition keeps it to this cluster.
+            iam.PolicyStatement(actions=["ecs:ListTasks"], resources=["*"], conditions=in_this_cluster)
+        )
+        task_logs = self.task.node.find_child("Logs")
+        assert isinstance(task_logs, logs.LogGroup), "MoodleTaskDefinition keeps its log group as Logs"
+        log_streams = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{task_logs.log_group_name}:log-stream:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        # The plan step's line, from the stream of that one task (its name is known only at run time).
+        check.add_to_role_policy(iam.PolicyStatement(actions=["logs:GetLogEvents"], resources=[log_streams]))
+        snapshot_arns = self._grant_snapshots(check, database=database, environment_name=environment_name)
 
         provider_logs = self._log_group("ProviderLogs", runtime.log_retention)
         on_event_role = self._role("ProviderOnEventRole", provider_logs)
@@ -128,25 +167,39 @@ class InstallOrUpgrade(Construct):
             framework_roles=(on_event_role, complete_and_timeout_role),
             task_definition_family=start_resources[0],
             tasks=check_resources[0],
+            log_streams=log_streams,
+            snapshots=snapshot_arns,
         )
         log_options = self.task.container.log_driver_config
         assert log_options is not None and log_options.options is not None, (
             "the Moodle task logs to CloudWatch"
         )
+        common = {
+            "Cluster": cluster.cluster_arn,
+            "TaskDefinition": task_definition.task_definition_arn,
+            "Image": self.task.container.image_name,
+            "ContainerName": CONTAINER_NAME,
+            "Subnets": cluster.vpc.select_subnets(subnet_type=PRIVATE_SUBNETS.subnet_type).subnet_ids,
+            "SecurityGroups": [self.security_group.security_group_id],
+            "LogGroup": log_options.options["awslogs-group"],
+            "LogStreamPrefix": log_options.options["awslogs-stream-prefix"],
+        }
         self.resource = CustomResource(
             self,
             "Resource",
             service_token=provider.service_token,
             resource_type="Custom::MoodleInstallOrUpgrade",
             properties={
-                "Cluster": cluster.cluster_arn,
-                "TaskDefinition": task_definition.task_definition_arn,
-                "Image": self.task.container.image_name,
-                "ContainerName": CONTAINER_NAME,
-                "Subnets": cluster.vpc.select_subnets(subnet_type=PRIVATE_SUBNETS.subnet_type).subnet_ids,
-                "SecurityGroups": [self.security_group.security_group_id],
-                "LogGroup": log_options.options["awslogs-group"],
-                "LogStreamPrefix": log_options.options["awslogs-stream-prefix"],
+                **common,
+                "Step": steps.INSTALL_OR_UPGRADE,
+                # Strings, as CloudFormation hands every value to the handler.
+                "Snapshot": {
+                    "Enabled": "true" if snapshots.enabled else "false",
+                    "DatabaseInstance": database.instance_identifier,
+                    "Environment": environment_name,
+                    "Keep": str(snapshots.keep),
+                    "TimeoutMinutes": str(snapshots.timeout_minutes),
+                },
             },
         )
         # The roles' policies and the security group's rules (to the database, Redis and EFS) must be
@@ -154,6 +207,98 @@ class InstallOrUpgrade(Construct):
         self.resource.node.add_dependency(
             task_definition.task_role, task_definition.obtain_execution_role(), self.security_group
         )
+        # Runs once the web service has rolled out (finish_after). Upgraded tells a rollback of this
+        # resource whether the previous image would meet an upgraded schema.
+        self.finish = CustomResource(
+            self,
+            "Finish",
+            service_token=provider.service_token,
+            resource_type="Custom::MoodleUpgradeFinish",
+            properties={
+                **common,
+                "Step": steps.FINISH,
+                "Upgraded": self.resource.get_att_string("Upgraded"),
+                "To": self.resource.get_att_string("To"),
+            },
+        )
+        self._maintenance_alarm(task_logs, topic)
+
+    def finish_after(self, *workloads: Construct) -> None:
+        """Lift the maintenance page only once these have rolled out: no web task of the old image is left."""
+        self.finish.node.add_dependency(*workloads)
+
+    def _grant_snapshots(
+        self, function: lambda_.Function, *, database: rds.IDatabaseInstance, environment_name: str
+    ) -> list[str]:
+        """Create, list and delete this environment's upgrade snapshots of this one database."""
+        stack = Stack.of(self)
+        instance_arn = stack.format_arn(
+            service="rds",
+            resource="db",
+            resource_name=database.instance_identifier,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        upgrade_snapshots = stack.format_arn(
+            service="rds",
+            resource="snapshot",
+            resource_name=f"{steps.snapshot_prefix(environment_name)}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        any_snapshot = stack.format_arn(
+            service="rds", resource="snapshot", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["rds:CreateDBSnapshot"], resources=[instance_arn, upgrade_snapshots])
+        )
+        function.add_to_role_policy(
+            # CreateDBSnapshot with Tags needs AddTagsToResource on the new snapshot.
+            iam.PolicyStatement(
+                actions=["rds:AddTagsToResource", "rds:DeleteDBSnapshot"], resources=[upgrade_snapshots]
+            )
+        )
+        function.add_to_role_policy(
+            # Read-only: pruning lists the instance's manual snapshots and keeps only upgrade ones.
+            iam.PolicyStatement(actions=["rds:DescribeDBSnapshots"], resources=[instance_arn, any_snapshot])
+        )
+        return [upgrade_snapshots, any_snapshot]
+
+    def _maintenance_alarm(self, task_logs: logs.ILogGroup, topic: sns.ITopic) -> None:
+        """1 when a failed upgrade, a failed finish or a rollback leaves the maintenance page on, 0 when
+        finish lifts it; the alarm keeps its state between the two (missing data is ignored)."""
+        metric_namespace = f"Moodle/{Stack.of(self).stack_name}"
+        for construct_id, line, value in (
+            ("MaintenanceLeftOn", steps.MAINTENANCE_LEFT_ON, "1"),
+            ("MaintenanceLifted", steps.MAINTENANCE_LIFTED, "0"),
+        ):
+            logs.MetricFilter(
+                self,
+                construct_id,
+                log_group=task_logs,
+                filter_pattern=logs.FilterPattern.literal(f'"{line}"'),
+                metric_namespace=metric_namespace,
+                metric_name=MAINTENANCE_METRIC,
+                metric_value=value,
+            )
+        alarm = cloudwatch.Alarm(
+            self,
+            "MaintenanceAlarm",
+            metric=cloudwatch.Metric(
+                namespace=metric_namespace,
+                metric_name=MAINTENANCE_METRIC,
+                statistic="Maximum",
+                period=Duration.minutes(1),
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
+            alarm_description=(
+                "An upgrade failed half-way or was rolled back: Moodle shows its maintenance page until "
+                "an operator acts. Runbook: docs/UPGRADES.md"
+            ),
+        )
+        alarm.add_alarm_action(actions.SnsAction(topic))
+        alarm.add_ok_action(actions.SnsAction(topic))
 
     def _function(
         self, construct_id: str, *, code: lambda_.Code, handler: str, log_retention: logs.RetentionDays
@@ -195,18 +340,30 @@ class InstallOrUpgrade(Construct):
         framework_roles: tuple[iam.IRole, ...],
         task_definition_family: str,
         tasks: str,
+        log_streams: str,
+        snapshots: list[str],
     ) -> None:
-        acknowledge(
-            start.role,  # type: ignore[arg-type]
-            wildcard_resource_finding(self, task_definition_family),
-            "ecs:RunTask on every revision of the install-or-upgrade task definition family: each image "
-            "makes a new revision, and the statement is also limited to this cluster",
-        )
-        acknowledge(
-            check.role,  # type: ignore[arg-type]
-            wildcard_resource_finding(self, tasks),
-            "ecs:DescribeTasks on the tasks of this cluster: task IDs exist only once the task runs",
-        )
+        for function in (start, check):
+            acknowledge(
+                function.role,  # type: ignore[arg-type]
+                wildcard_resource_finding(self, task_definition_family),
+                "ecs:RunTask on every revision of the install-or-upgrade task definition family: each "
+                "image makes a new revision, and the statement is also limited to this cluster",
+            )
+        check_findings = {
+            wildcard_resource_finding(self, tasks): "ecs:DescribeTasks on the tasks of this cluster: task "
+            "IDs exist only once the task runs",
+            "AwsSolutions-IAM5[Resource::*]": "ecs:ListTasks has no resource-level permissions; the "
+            "statement's ecs:cluster condition limits it to this cluster",
+            wildcard_resource_finding(self, log_streams): "logs:GetLogEvents on the streams of the "
+            "install-or-upgrade log group: each task writes its own stream, named after its ID",
+            wildcard_resource_finding(self, snapshots[0]): "Create, tag and delete only snapshots named "
+            "moodle-upgrade-<environment>-*, whose names hold the deploy's versions and task ID",
+            wildcard_resource_finding(self, snapshots[1]): "rds:DescribeDBSnapshots (read-only) on any "
+            "snapshot: pruning lists this instance's manual snapshots to find the old upgrade ones",
+        }
+        for finding, reason in check_findings.items():
+            acknowledge(check.role, finding, reason)  # type: ignore[arg-type]
         # CDK's provider framework invokes the handlers by ARN and by any version or alias (ARN:*).
         for role in framework_roles:
             for function in (start, check):

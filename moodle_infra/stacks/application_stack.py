@@ -100,7 +100,16 @@ class ApplicationStack(Stack):
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENHANCED
         )
-        install = InstallOrUpgrade(self, "InstallOrUpgrade", cluster=self.cluster, runtime=runtime)
+        install = InstallOrUpgrade(
+            self,
+            "InstallOrUpgrade",
+            cluster=self.cluster,
+            runtime=runtime,
+            environment_name=config.name,
+            database=database,
+            snapshots=config.upgrade_snapshots,
+            topic=topic,
+        )
         web = WebService(
             self, "Web", cluster=self.cluster, runtime=runtime, config=config.web, load_balancer=load_balancer
         )
@@ -129,6 +138,10 @@ class ApplicationStack(Stack):
                     )
         for service in (web.service, cron.service):
             service.node.add_dependency(install.resource)
+        install.finish_after(web.service)
+        # Moodle's cron exits at once while the maintenance page is up: a cron rollout during it could
+        # never become stable. So cron rolls out once finish has lifted the page.
+        cron.service.node.add_dependency(install.finish)
 
         resources = MonitoredResources(
             load_balancer=load_balancer.load_balancer,
@@ -157,3 +170,9 @@ class ApplicationStack(Stack):
             description="Internal ALB: must resolve to private addresses only",
         )
         CfnOutput(self, "DistributionId", value=edge.distribution.distribution_id)
+        self.moodle_release = CfnOutput(
+            self,
+            "MoodleRelease",
+            value=install.resource.get_att_string("Release"),
+            description="Moodle release in the site's database after this deploy's install-or-upgrade",
+        )

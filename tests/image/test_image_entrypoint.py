@@ -245,7 +245,13 @@ def test_pending_upgrade_is_run(db_task: Task) -> None:
     result = db_task.run("install-or-upgrade", FAKE_RUN_ID="upgrade", FAKE_UPGRADE_PENDING="1")
 
     assert result.returncode == 0, result.stderr
-    assert db_task.events("upgrade") == ["is-pending", "upgrade --non-interactive", "configure-cache"]
+    assert db_task.events("upgrade") == [
+        "is-pending",
+        "maintenance --enable",
+        "upgrade --non-interactive",
+        "maintenance --disable",
+        "configure-cache",
+    ]
 
 
 @services
@@ -256,6 +262,7 @@ def test_failed_upgrade(db_task: Task) -> None:
 
     assert result.returncode == EXIT_INSTALL_OR_UPGRADE_FAILED
     assert "upgrade.php failed with status 1" in result.stderr
+    assert "MAINTENANCE LEFT ON: the upgrade failed half-way" in result.stderr
 
 
 @services

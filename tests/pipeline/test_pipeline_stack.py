@@ -246,16 +246,22 @@ def test_smoke_tests_run_after_each_deployment_with_its_outputs(
         "SMOKE_URL": f"#{{{namespace}.SiteUrl}}",
         "SMOKE_ALB_DNS_NAME": f"#{{{namespace}.OriginDnsName}}",
         "SMOKE_HEALTH_PATH": f"#{{{namespace}.HealthPath}}",
+        "SMOKE_REPORTED_RELEASE": f"#{{{namespace}.MoodleRelease}}",
     }
 
 
 @pytest.mark.parametrize(("environment", "stage_name"), ENVIRONMENT_STAGES.items())
 def test_smoke_tests_report_junit_to_the_environments_report_group(
-    pipeline_template: Template, environment: str, stage_name: str
+    pipeline_template: Template, project_config: ProjectConfig, environment: str, stage_name: str
 ) -> None:
     project = _project(pipeline_template, _action(pipeline_template, stage_name, f"SmokeTest-{environment}"))
     build_spec = _build_spec(project)
     assert "python3 -m smoke --junit-xml smoke-report.xml" in build_spec
+    variables = {
+        variable["Name"]: variable["Value"] for variable in project["Environment"]["EnvironmentVariables"]
+    }
+    # The release the smoke test expects the site to report: the configured one.
+    assert variables["SMOKE_EXPECTED_RELEASE"] == project_config.moodle_release.version
     assert '"file-format": "JUNITXML"' in build_spec
     assert f"SmokeTestReports{environment}" in build_spec
 

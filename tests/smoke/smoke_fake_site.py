@@ -55,6 +55,11 @@ CDN_SECURITY_HEADERS = {
 }
 """What the CloudFront response headers policy adds to every response."""
 
+MAINTENANCE_PAGE = (
+    "<html><body>The site is undergoing maintenance and is currently not available</body></html>"
+)
+"""What Moodle's CLI maintenance mode serves (lib/setup.php), with 503 and Retry-After: 300."""
+
 SQL_INJECTION = re.compile(r"'\s*or\s*'|union\s+select", re.IGNORECASE)
 """A crude stand-in for AWS's managed SQL-injection rule set."""
 
@@ -77,6 +82,8 @@ class SiteBehaviour:
     asset_cache_control: str | None = "public, max-age=604800, immutable"
     waf_blocks_sql_injection: bool = True
     delay_seconds: float = 0.0
+    maintenance: bool = False
+    """Every Moodle page answers Moodle's maintenance page, as while an upgrade runs or after one failed."""
 
 
 @dataclass
@@ -159,6 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
         origin = f"https://127.0.0.1:{self.server.https_port}"
         if behaviour.waf_blocks_sql_injection and SQL_INJECTION.search(unquote(parts.query)):
             self.answer(403, "Request blocked")
+        elif behaviour.maintenance and parts.path != behaviour.health_path:
+            self.answer(503, MAINTENANCE_PAGE, {"Retry-After": "300", "Cache-Control": "no-store, no-cache"})
         elif parts.path == "/":
             self.answer(behaviour.root_status, "<html>Moodle front page</html>")
         elif parts.path == behaviour.health_path:

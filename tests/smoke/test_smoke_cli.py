@@ -27,12 +27,13 @@ def local_options(site: FakeSite) -> list[str]:
 def test_a_healthy_site_exits_0(capsys: Capture) -> None:
     with running_site(SiteBehaviour()) as site:
         argv = [*local_options(site), "--alb-dns-name", "localhost", "--request-timeout", "2"]
+        releases = ["--expected-release", "5.1.6", "--reported-release", "5.1.6 (Build: 20260810)"]
 
-        assert main(argv, environ={}) == EXIT_PASSED
+        assert main([*argv, *releases], environ={}) == EXIT_PASSED
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"smoke: checking {site.url}/ (time limit 600s)"
-    assert lines[-1] == "8 passed, 0 failed, 0 skipped"
+    assert lines[-1] == "10 passed, 0 failed, 0 skipped"
     origin = next(line for line in lines if line.startswith("PASS origin-private ("))
     assert "localhost resolves to 127.0.0.1" in origin
 
@@ -43,7 +44,7 @@ def test_a_failing_check_exits_1(capsys: Capture) -> None:
 
     output = capsys.readouterr().out
     assert "\nFAIL waf-blocks-sqli (" in output
-    assert output.endswith("6 passed, 1 failed, 1 skipped\n")
+    assert output.endswith("7 passed, 1 failed, 2 skipped\n")
 
 
 def test_the_environment_supplies_what_the_options_do_not(tmp_path: Path, capsys: Capture) -> None:
@@ -55,6 +56,8 @@ def test_the_environment_supplies_what_the_options_do_not(tmp_path: Path, capsys
             "SMOKE_HEALTH_PATH": "/status",
             "SMOKE_JUNIT_XML": str(report),
             "SMOKE_CA_BUNDLE": str(certificates().ca_certificate),
+            "SMOKE_EXPECTED_RELEASE": "5.1.6",
+            "SMOKE_REPORTED_RELEASE": "5.1.6 (Build: 20260810)",
         }
 
         assert main(["--http-port", str(site.http_port)], environ=environ) == EXIT_PASSED
@@ -107,4 +110,4 @@ def test_python_dash_m_smoke_runs_the_program() -> None:
         )
 
     assert finished.returncode == EXIT_PASSED, finished.stdout + finished.stderr
-    assert finished.stdout.endswith("7 passed, 0 failed, 1 skipped\n")
+    assert finished.stdout.endswith("8 passed, 0 failed, 2 skipped\n")

@@ -63,8 +63,11 @@ def without_headers(*names: str) -> dict[str, str]:
     return {name: value for name, value in CDN_SECURITY_HEADERS.items() if name not in names}
 
 
+RELEASES: dict[str, Any] = {"expected_release": "5.1.6", "reported_release": "5.1.6 (Build: 20260810)"}
+
+
 def test_a_healthy_site_passes_every_check() -> None:
-    run = smoke_run(SiteBehaviour(), alb_dns_name=ALB_NAME)
+    run = smoke_run(SiteBehaviour(), alb_dns_name=ALB_NAME, **RELEASES)
 
     assert [result.name for result in run.results] == CHECK_NAMES
     assert [result.outcome for result in run.results] == [Outcome.PASS] * len(CHECKS)
@@ -76,7 +79,7 @@ def test_a_healthy_site_passes_every_check() -> None:
 
 
 def test_origin_private_is_skipped_without_an_alb_name() -> None:
-    run = smoke_run(SiteBehaviour())
+    run = smoke_run(SiteBehaviour(), **RELEASES)
 
     assert run.failures == {}
     assert run.outcome("origin-private") is Outcome.SKIP
@@ -189,11 +192,46 @@ BROKEN_SITES = [
 def test_a_site_broken_one_way_fails_only_that_check(
     broken_check: str, behaviour: SiteBehaviour, reason_parts: list[str]
 ) -> None:
-    run = smoke_run(behaviour, alb_dns_name=ALB_NAME)
+    run = smoke_run(behaviour, alb_dns_name=ALB_NAME, **RELEASES)
 
     assert list(run.failures) == [broken_check]
     for part in reason_parts:
         assert part in run.failures[broken_check]
+
+
+def test_a_site_left_in_maintenance_fails_and_says_where_to_look() -> None:
+    run = smoke_run(SiteBehaviour(maintenance=True), alb_dns_name=ALB_NAME, **RELEASES)
+
+    message = run.failures["out-of-maintenance"]
+    assert "answered Moodle's maintenance page (503, Retry-After 300)" in message
+    assert "docs/UPGRADES.md" in message
+    assert run.outcome("health") is Outcome.PASS
+
+
+@pytest.mark.parametrize(
+    "reported", ["5.0.6+ (Build: 20260403)", "5.1.60 (Build: 20290101)", "5.1 (Build: 20251006)"]
+)
+def test_a_site_on_another_release_fails_only_the_release_check(reported: str) -> None:
+    run = smoke_run(
+        SiteBehaviour(), alb_dns_name=ALB_NAME, expected_release="5.1.6", reported_release=reported
+    )
+
+    assert run.failures == {
+        "moodle-release": f"expected Moodle 5.1.6, the site's database reports {reported!r}"
+    }
+
+
+def test_a_weekly_build_of_the_expected_release_passes() -> None:
+    run = smoke_run(SiteBehaviour(), expected_release="5.0.6", reported_release="5.0.6+ (Build: 20260403)")
+
+    assert run.outcome("moodle-release") is Outcome.PASS
+
+
+def test_the_release_check_is_skipped_without_releases() -> None:
+    run = smoke_run(SiteBehaviour(), alb_dns_name=ALB_NAME)
+
+    assert run.failures == {}
+    assert run.outcome("moodle-release") is Outcome.SKIP
 
 
 def test_a_public_alb_fails_only_origin_private() -> None:

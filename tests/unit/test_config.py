@@ -181,6 +181,9 @@ def test_several_errors_in_one_section_are_all_reported(raw: dict[str, Any]) -> 
         ("environments.dev.alarm_email", "ops@", "an email address"),
         ("environments.dev.network.nat_gateways", 3, "an integer from 1 to 2, got 3"),
         ("environments.dev.network.interface_endpoints", "yes", 'true or false, got "yes"'),
+        ("environments.prod.upgrade_snapshots.enabled", "on", 'true or false, got "on"'),
+        ("environments.prod.upgrade_snapshots.keep", 0, "an integer from 1 to 50, got 0"),
+        ("environments.staging.upgrade_snapshots.timeout_minutes", 60, "an integer from 5 to 40, got 60"),
         (
             "environments.dev.network.flow_log_retention_days",
             10,
@@ -372,7 +375,7 @@ def test_unknown_setting_names_the_allowed_ones(raw: dict[str, Any]) -> None:
     assert errors_of(raw) == [
         "moodle.environments.dev.databse: unknown setting; allowed: account, alarm_email, cache, cron, "
         "custom_domain, database, deletion_protection, log_retention_days, moodle, network, region, "
-        "removal_policy, web"
+        "removal_policy, upgrade_snapshots, web"
     ]
 
 

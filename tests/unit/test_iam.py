@@ -13,6 +13,8 @@ WILDCARD_RESOURCE_ACTIONS = {
     "ecr:GetAuthorizationToken": _NO_RESOURCE_LEVEL,
     "logs:PutRetentionPolicy": _LOG_RETENTION,
     "logs:DeleteRetentionPolicy": _LOG_RETENTION,
+    "ecs:ListTasks": "its only resource type is container-instance, which Fargate tasks have none of; "
+    "the install-or-upgrade handler's statement is limited to its cluster by the ecs:cluster condition",
 }
 """Actions that may name Resource "*", each with why."""
 

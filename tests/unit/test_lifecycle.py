@@ -163,23 +163,28 @@ def test_cron_is_one_task_sized_from_config_that_never_overlaps(
     assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
 
 
-def test_handler_may_run_only_the_install_task_definition(resources: dict[str, Any]) -> None:
+def test_handlers_may_run_only_the_install_task_definition(resources: dict[str, Any]) -> None:
+    """Both handler functions start tasks: Start the first step, Check the upgrade after the snapshot."""
     _, install_task = _task_definition(resources, image_contract.COMMAND_INSTALL_OR_UPGRADE)
-    [run_task] = [s for s in _handler_statements(resources) if s["Action"] == "ecs:RunTask"]
+    run_tasks = [s for s in _handler_statements(resources) if s["Action"] == "ecs:RunTask"]
 
-    arn = "".join(part for part in run_task["Resource"]["Fn::Join"][1] if isinstance(part, str))
-    assert arn.endswith(f":task-definition/{install_task['Family']}:*")
-    assert "ecs:cluster" in run_task["Condition"]["ArnEquals"]
+    assert len(run_tasks) == 2
+    for run_task in run_tasks:
+        arn = "".join(part for part in run_task["Resource"]["Fn::Join"][1] if isinstance(part, str))
+        assert arn.endswith(f":task-definition/{install_task['Family']}:*")
+        assert "ecs:cluster" in run_task["Condition"]["ArnEquals"]
 
 
-def test_handler_may_pass_only_the_install_task_roles(resources: dict[str, Any]) -> None:
+def test_handlers_may_pass_only_the_install_task_roles(resources: dict[str, Any]) -> None:
     _, install_task = _task_definition(resources, image_contract.COMMAND_INSTALL_OR_UPGRADE)
-    [pass_role] = [s for s in _handler_statements(resources) if s["Action"] == "iam:PassRole"]
+    pass_roles = [s for s in _handler_statements(resources) if s["Action"] == "iam:PassRole"]
 
-    assert sorted(pass_role["Resource"], key=str) == sorted(
-        [install_task["TaskRoleArn"], install_task["ExecutionRoleArn"]], key=str
-    )
-    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert len(pass_roles) == 2
+    for pass_role in pass_roles:
+        assert sorted(pass_role["Resource"], key=str) == sorted(
+            [install_task["TaskRoleArn"], install_task["ExecutionRoleArn"]], key=str
+        )
+        assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
 
 
 def test_no_policy_in_the_stack_allows_run_task_on_every_resource(resources: dict[str, Any]) -> None:

@@ -1,0 +1,45 @@
+<?php
+// upgrade-plan: prints, as one JSON line on stdout, whether this image's code would upgrade the installed
+// site, from which to which version (core and every plugin), and whether the database is newer than this
+// code (a downgrade, which must never run). Changes nothing. Run by install-or-upgrade
+// (step "plan") on an installed site, so that the deploy can snapshot the database before an upgrade.
+
+declare(strict_types=1);
+
+define('CLI_SCRIPT', true);
+// As admin/cli/upgrade.php: no cache may answer for code and a database that may not match yet.
+define('CACHE_DISABLE_ALL', true);
+// Moodle's own CLI scripts run against a database that an upgrade is pending for; so does this one.
+require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
+require_once($CFG->libdir . '/adminlib.php');
+
+// The code's core version, read the way admin/cli/upgrade.php reads it.
+$version = null;
+$release = null;
+require($CFG->dirroot . '/version.php');
+
+// What this code would upgrade, and what the database holds newer than this code (a rollback's image).
+$plugins = [];
+$downgrades = [];
+if ((float) $CFG->version > (float) $version) {
+    $downgrades[] = ['component' => 'core', 'from' => (string) $CFG->version, 'to' => (string) $version];
+}
+foreach (core_plugin_manager::instance()->get_plugins() as $type) {
+    foreach ($type as $plugin) {
+        $change = ['component' => $plugin->component, 'from' => $plugin->versiondb, 'to' => $plugin->versiondisk];
+        $status = $plugin->get_status();
+        if ($status === core_plugin_manager::PLUGIN_STATUS_NEW || $status === core_plugin_manager::PLUGIN_STATUS_UPGRADE) {
+            $plugins[] = $change;
+        } else if ($status === core_plugin_manager::PLUGIN_STATUS_DOWNGRADE) {
+            $downgrades[] = $change;
+        }
+    }
+}
+
+echo json_encode([
+    'pending' => moodle_needs_upgrading(),
+    'from' => ['version' => (string) $CFG->version, 'release' => (string) $CFG->release],
+    'to' => ['version' => (string) $version, 'release' => (string) $release],
+    'plugins' => $plugins,
+    'downgrades' => $downgrades,
+], JSON_UNESCAPED_SLASHES), "\n";
