@@ -425,5 +425,6 @@ def test_a_stale_upgrade_flag_is_cleared_before_upgrading(prepared_task: Task, m
 
     assert result.returncode == 0, result.stderr
     assert prepared_task.events("test") == [
-        "clear-upgrade-flag", "is-pending", "upgrade --non-interactive", "configure-cache",
+        "clear-upgrade-flag", "is-pending", "maintenance --enable", "upgrade --non-interactive",
+        "maintenance --disable", "configure-cache",
     ]  # fmt: skip
