@@ -151,15 +151,24 @@ class PipelineConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class PluginSource:
-    """A Moodle plugin built into the image: its component name and a release archive with its SHA-256.
+    """A Moodle plugin built into the image: its component name, where it comes from (a release archive's
+    ``url``, or a ``git`` repository and an exact ``commit``) and the SHA-256 of what is downloaded (for
+    git, of ``git archive --format=tar <commit>``).
 
-    The image build refuses the archive when the checksum differs, when the plugin's version.php names
+    The image build refuses the download when the checksum differs, when the plugin's version.php names
     another component, or when it declares that it does not support the pinned Moodle release.
     """
 
     component: str
-    url: str
     sha256: str
+    url: str | None = None
+    git: str | None = None
+    commit: str | None = None
+
+    def build_arg(self) -> dict[str, str]:
+        """This plugin in ``MOODLE_PLUGINS``: the settings that are given."""
+        given = {"component": self.component, "url": self.url, "git": self.git, "commit": self.commit}
+        return {key: value for key, value in given.items() if value is not None} | {"sha256": self.sha256}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,7 +206,7 @@ class MoodleReleaseConfig:
         that the image tag of a release without them stays what it was."""
         args = {"MOODLE_VERSION": self.version, "MOODLE_SHA256": self.sha256}
         if self.plugins:
-            plugins = [{"component": p.component, "url": p.url, "sha256": p.sha256} for p in self.plugins]
+            plugins = [plugin.build_arg() for plugin in self.plugins]
             args["MOODLE_PLUGINS"] = json.dumps(plugins, separators=(",", ":"))
         if self.language_packs:
             packs = [
@@ -392,6 +401,12 @@ _RULES: _Rules = {
         ),
         "url": _URL,
         "sha256": _SHA256,
+        "git": _matching(
+            r"https://[^\s\"']+", 'a git repository\'s https URL, like "https://github.com/owner/repo.git"'
+        ),
+        "commit": _matching(
+            r"[0-9a-f]{40}|[0-9a-f]{64}", "a full commit hash: 40 (or 64) lowercase hex digits"
+        ),
     },
     LanguagePack: {
         "code": _matching(
@@ -508,7 +523,22 @@ def _check_custom_domain(domain: CustomDomain) -> _Problems:
         )
 
 
+def _check_plugin_source(plugin: PluginSource) -> _Problems:
+    """One source: an archive, or an exact commit of a repository."""
+    if (plugin.url is None) == (plugin.git is None):
+        yield (
+            "",
+            "needs either url (a release archive) or git and commit (an exact commit), not both or neither",
+        )
+    elif (plugin.git is None) != (plugin.commit is None):
+        yield (
+            "git" if plugin.git is None else "commit",
+            "git and commit go together: the repository and its commit",
+        )
+
+
 _SECTION_CHECKS: dict[type, Callable[[Any], _Problems]] = {
+    PluginSource: _check_plugin_source,
     DatabaseConfig: _check_database,
     WebServiceConfig: _check_web_service,
     CronConfig: _check_task_size,

@@ -53,13 +53,30 @@ function read_version_file(string $file, string $variable): array {
     return $variable === 'plugin' ? (array) $values['plugin'] : $values;
 }
 
-function download(string $url, string $sha256, string $what): string {
-    $file = tempnam(sys_get_temp_dir(), 'moodle-download-');
-    say("downloading $what from $url");
+/** Runs a shell command; stops the build with $failure when it fails. */
+function run(string $command, string $failure): void {
     $status = 0;
-    passthru('curl -fsSL --retry 3 -o ' . escapeshellarg($file) . ' ' . escapeshellarg($url), $status);
+    passthru($command, $status);
     if ($status !== 0) {
-        fail("could not download $what from $url (curl exit code $status)");
+        fail("$failure (exit code $status)");
+    }
+}
+
+/** The archive at $url, or the tar archive of $commit of the git repository $git; checked against $sha256. */
+function download(string $url, string $sha256, string $what, ?string $commit = null): string {
+    $file = tempnam(sys_get_temp_dir(), 'moodle-download-');
+    if ($commit === null) {
+        say("downloading $what from $url");
+        run('curl -fsSL --retry 3 -o ' . escapeshellarg($file) . ' ' . escapeshellarg($url), "could not download $what from $url");
+    } else {
+        say("fetching $what from $url at commit $commit");
+        $clone = sys_get_temp_dir() . '/moodle-git-' . bin2hex(random_bytes(6));
+        $git = 'git -C ' . escapeshellarg($clone);
+        run("git init -q " . escapeshellarg($clone) . " && $git fetch -q --depth 1 " . escapeshellarg($url) . ' '
+            . escapeshellarg($commit), "could not fetch commit $commit of $url for $what");
+        run("$git archive --format=tar -o " . escapeshellarg($file) . ' ' . escapeshellarg($commit),
+            "could not archive commit $commit of $url for $what");
+        run('rm -rf ' . escapeshellarg($clone), "could not remove $clone");
     }
     $actual = hash_file('sha256', $file);
     if (!hash_equals($sha256, $actual)) {
@@ -82,9 +99,10 @@ function unpack_archive(string $file, string $what): string {
         $zip->close();
     } else {
         $status = 0;
-        passthru('tar -xzf ' . escapeshellarg($file) . ' --no-same-owner -C ' . escapeshellarg($directory), $status);
+        // tar recognises gzip-compressed and plain (git archive) tar files by their content.
+        passthru('tar -xf ' . escapeshellarg($file) . ' --no-same-owner -C ' . escapeshellarg($directory), $status);
         if ($status !== 0) {
-            fail("$what: the archive is neither a zip file nor a gzip-compressed tar file");
+            fail("$what: the archive is neither a zip file nor a tar file");
         }
     }
     return $directory;
@@ -143,7 +161,13 @@ function unsupported(array $plugin, array $core): ?string {
 function install_plugin(array $entry, string $tree, array $types, array $core): void {
     $component = $entry['component'];
     $what = "plugin $component";
-    $archive = download($entry['url'], $entry['sha256'], $what);
+    $fromgit = isset($entry['git'], $entry['commit']);
+    if ($fromgit === isset($entry['url'])) {
+        fail("$what needs either url, or git and commit");
+    }
+    $archive = $fromgit
+        ? download($entry['git'], $entry['sha256'], $what, $entry['commit'])
+        : download($entry['url'], $entry['sha256'], $what);
     $root = plugin_root(unpack_archive($archive, $what), $what);
     unlink($archive);
     $plugin = read_version_file("$root/version.php", 'plugin');
@@ -194,7 +218,7 @@ function install_language_pack(array $entry, string $langdir): void {
 if ($tree === null || $langdir === null) {
     fail('usage: php install-plugins.php <moodle tree> <language pack directory>');
 }
-$plugins = list_from_env('MOODLE_PLUGINS', ['component', 'url', 'sha256']);
+$plugins = list_from_env('MOODLE_PLUGINS', ['component', 'sha256']);
 $packs = list_from_env('MOODLE_LANGUAGE_PACKS', ['code', 'url', 'sha256']);
 if (!is_dir($langdir) && !mkdir($langdir, 0755, true)) {
     fail("could not create $langdir");

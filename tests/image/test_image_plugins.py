@@ -345,3 +345,34 @@ def test_config_php_refuses_bad_forced_settings(
     result = run_config({**REQUIRED, **env})
     assert result.returncode == EXIT_CONFIG
     assert expected in result.stderr
+
+
+def test_helper_installs_a_plugin_from_an_exact_commit_of_a_git_repository(
+    tmp_path: Path, served: tuple[Path, str]
+) -> None:
+    directory, _ = served
+    with zipfile.ZipFile(make_plugin_zip(directory / "plugin.zip", component="local_cfgtest")) as archive:
+        archive.extractall(tmp_path / "unzipped")
+    repository = tmp_path / "unzipped" / "cfgtest"
+    git = ["git", "-C", str(repository), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "plugin"]):
+        subprocess.run([*git, *command], check=True, capture_output=True)
+    commit = subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    tar = subprocess.run([*git, "archive", "--format=tar", commit], check=True, capture_output=True).stdout
+    entry = {
+        "component": "local_cfgtest",
+        "git": f"file://{repository}",
+        "commit": commit,
+        "sha256": hashlib.sha256(tar).hexdigest(),
+    }
+    tree = make_tree(tmp_path / "tree")
+    result = run_helper(tree, tmp_path / "lang", plugins=[entry])
+    assert result.returncode == 0, result.stderr
+    assert (tree / "public/local/cfgtest/db/install.xml").is_file()
+    refused = run_helper(
+        make_tree(tmp_path / "tree2"), tmp_path / "lang2", plugins=[{**entry, "sha256": "0" * 64}]
+    )
+    assert refused.returncode == 1
+    assert f"plugin local_cfgtest: the SHA-256 of file://{repository} is" in refused.stderr

@@ -584,6 +584,17 @@ def test_plugins_and_language_packs_become_build_arguments(raw: dict[str, Any]) 
     ]
 
 
+def test_a_plugin_may_come_from_an_exact_commit_of_a_git_repository(raw: dict[str, Any]) -> None:
+    from_git = {
+        "component": "mod_x",
+        "git": "https://github.com/o/r.git",
+        "commit": "f" * 40,
+        "sha256": "a" * 64,
+    }
+    raw["moodle_release"]["plugins"] = [from_git]
+    assert json.loads(load_config(raw).moodle_release.build_args()["MOODLE_PLUGINS"]) == [from_git]
+
+
 def test_no_plugins_leave_the_build_arguments_as_they_were() -> None:
     assert set(load_config(SHIPPED).moodle_release.build_args()) == {"MOODLE_VERSION", "MOODLE_SHA256"}
 
@@ -599,6 +610,12 @@ def test_no_plugins_leave_the_build_arguments_as_they_were() -> None:
         ([PLUGIN, PLUGIN], 'moodle.moodle_release.plugins[1].component: "mod_customcert" is listed twice'),
         ([{**PLUGIN, "checksum": "x"}], "moodle.moodle_release.plugins[0].checksum: unknown setting"),
         ({"mod_customcert": PLUGIN}, "moodle.moodle_release.plugins: must be a list of objects with"),
+        ([{**PLUGIN, "git": "https://github.com/o/r.git", "commit": "f" * 40}],
+         "moodle.moodle_release.plugins[0]: needs either url (a release archive) or git and commit"),
+        ([{"component": "mod_x", "sha256": "a" * 64, "git": "https://github.com/o/r.git"}],
+         "moodle.moodle_release.plugins[0].commit: git and commit go together"),
+        ([{"component": "mod_x", "sha256": "a" * 64, "git": "https://github.com/o/r.git", "commit": "main"}],
+         "moodle.moodle_release.plugins[0].commit: must be a full commit hash"),
     ],
 )  # fmt: skip
 def test_bad_plugins_are_refused(raw: dict[str, Any], plugins: object, expected: str) -> None:
