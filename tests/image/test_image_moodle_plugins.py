@@ -25,7 +25,7 @@ from tests.image.container import Container, run_container, web_url
 from tests.image.image_testlib import MariaDB, Redis
 from tests.image.real_moodle import SOURCE_VARIABLE, RealImage, build_real_image
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
-from tests.image.test_image_plugins import make_language_pack, sha256_of
+from tests.image.test_image_plugins import make_language_pack, make_plugin_zip, sha256_of
 
 pytestmark = [pytest.mark.moodle, pytest.mark.services, pytest.mark.container]
 
@@ -74,8 +74,10 @@ def plugin_site(
         pytest.skip(f"set {SOURCE_VARIABLE} to a Moodle tree to run (docs/IMAGE.md)")
     archive = plugin_archive(release_dir)
     pack = make_language_pack(release_dir / "de.zip", code="de")
+    minimal = make_plugin_zip(release_dir / "local_cfgtest.zip", component="local_cfgtest")
     plugins = [
-        {"component": PLUGIN_COMPONENT, "url": f"{release_url}/{archive.name}", "sha256": sha256_of(archive)}
+        {"component": PLUGIN_COMPONENT, "url": f"{release_url}/{archive.name}", "sha256": sha256_of(archive)},
+        {"component": "local_cfgtest", "url": f"{release_url}/{minimal.name}", "sha256": sha256_of(minimal)},
     ]
     packs = [{"code": "de", "url": f"{release_url}/de.zip", "sha256": sha256_of(pack)}]
     image = build_real_image(
@@ -108,6 +110,13 @@ def test_moodle_lists_the_plugin_as_installed(plugin_site: PluginSite) -> None:
     line = next((line for line in result.stdout.splitlines() if PLUGIN_COMPONENT in line), "")
     assert line, result.stdout[-3000:]
     assert "Custom certificate" in line
+
+
+def test_install_or_upgrade_created_the_minimal_plugins_table(
+    plugin_site: PluginSite, mariadb: MariaDB
+) -> None:
+    """local_cfgtest, made by the tests with a version.php and a db/install.xml: its table exists."""
+    assert "mdl_cfgtest_entries" in mariadb.sql("SHOW TABLES FROM moodle_plugins LIKE 'mdl_cfgtest_entries'")
 
 
 def test_check_settings_reports_the_plugin_and_accepts_the_known_settings(plugin_site: PluginSite) -> None:

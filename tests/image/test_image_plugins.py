@@ -59,8 +59,9 @@ def make_plugin_zip(
         "$plugin->maturity = MATURITY_STABLE;\n$plugin->release = '1.0';\n"
     )
     install_xml = (
-        f'<?xml version="1.0" encoding="UTF-8" ?>\n<XMLDB PATH="local/{name}/db" VERSION="2026010100">\n'
-        f'<TABLES><TABLE NAME="{table}"><FIELDS>'
+        f'<?xml version="1.0" encoding="UTF-8" ?>\n'
+        f'<XMLDB PATH="local/{name}/db" VERSION="2026010100" COMMENT="Test plugin {name}">\n'
+        f'<TABLES><TABLE NAME="{table}" COMMENT="Entries"><FIELDS>'
         '<FIELD NAME="id" TYPE="int" LENGTH="10" NOTNULL="true" SEQUENCE="true"/></FIELDS>'
         '<KEYS><KEY NAME="primary" TYPE="primary" FIELDS="id"/></KEYS></TABLE></TABLES></XMLDB>\n'
     )
