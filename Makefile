@@ -42,9 +42,11 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # An unacknowledged cdk-nag finding fails `cdk synth`; the report is still written, to show what failed.
+# A bad configuration writes no cloud assembly: app.py has printed its problems, and there is no report.
 synth: install
 	rm -rf cdk.out
-	$(CDK) synth --quiet --no-notices --no-lookups || { $(PY) -m compliance.gate cdk.out || true; exit 1; }
+	$(CDK) synth --quiet --no-notices --no-lookups \
+		|| { [ ! -f cdk.out/manifest.json ] || $(PY) -m compliance.gate cdk.out || true; exit 1; }
 	$(PY) -m tools.synth_summary cdk.out
 	$(PY) -m compliance.gate cdk.out
 

@@ -2,12 +2,13 @@
 """Entry point: the sandbox stage, deployable straight from a laptop, and the delivery pipeline."""
 
 import os
+import sys
 from dataclasses import replace
 
 from aws_cdk import App
 
 from compliance.registration import register_compliance_checks
-from moodle_infra.config import ProjectConfig, load_from_context
+from moodle_infra.config import ConfigError, ProjectConfig, load_from_context
 from moodle_infra.moodle_image import LocalImageBuild
 from pipeline.pipeline_stack import PipelineStack
 from stages.moodle_stage import MoodleStage
@@ -36,5 +37,16 @@ def build_app(app: App) -> App:
     return app
 
 
+def main() -> int:
+    """Synthesize; a bad configuration prints only its list of problems (a traceback would bury it)."""
+    try:
+        app = build_app(App())
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
+    app.synth()
+    return 0
+
+
 if __name__ == "__main__":
-    build_app(App()).synth()
+    sys.exit(main())

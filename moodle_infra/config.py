@@ -10,7 +10,10 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal, TypeVar, get_args, get_type_hints
+
+from moodle_infra import instance_types
 
 ENVIRONMENT_NAMES = ("dev", "staging", "prod")
 """The environments the pipeline promotes through, in order."""
@@ -77,6 +80,27 @@ class CronConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SecretReference:
+    """A site setting's value kept in Secrets Manager: ECS hands it to the containers, git never sees it."""
+
+    secret_arn: str
+    json_key: str | None = None
+    """The key of a JSON secret; the whole secret string when null."""
+
+
+SettingValue = str | int | float | bool | SecretReference
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSettings:
+    """Moodle settings forced by config.php: ``core`` as ``$CFG->name``, ``plugins`` as
+    ``$CFG->forced_plugin_settings[plugin][name]``; the admin pages show them as set in config.php."""
+
+    core: dict[str, SettingValue] = dataclass_field(default_factory=dict)
+    plugins: dict[str, dict[str, SettingValue]] = dataclass_field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class MoodleSiteConfig:
     site_full_name: str
     site_short_name: str
@@ -87,6 +111,9 @@ class MoodleSiteConfig:
     smtp_port: int = 587
     smtp_credentials_secret_arn: str | None = None
     """Secrets Manager secret with ``username`` and ``password`` keys, e.g. SES SMTP credentials."""
+    default_language: str = "en"
+    """The site's default language: "en" or a code of ``moodle_release.language_packs``."""
+    settings: SiteSettings = SiteSettings()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +162,37 @@ class PipelineConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PluginSource:
+    """A Moodle plugin built into the image: its component name, where it comes from (a release archive's
+    ``url``, or a ``git`` repository and an exact ``commit``) and the SHA-256 of what is downloaded (for
+    git, of ``git archive --format=tar <commit>``).
+
+    The image build refuses the download when the checksum differs, when the plugin's version.php names
+    another component, or when it declares that it does not support the pinned Moodle release.
+    """
+
+    component: str
+    sha256: str
+    url: str | None = None
+    git: str | None = None
+    commit: str | None = None
+
+    def build_arg(self) -> dict[str, str]:
+        """This plugin in ``MOODLE_PLUGINS``: the settings that are given."""
+        given = {"component": self.component, "url": self.url, "git": self.git, "commit": self.commit}
+        return {key: value for key, value in given.items() if value is not None} | {"sha256": self.sha256}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LanguagePack:
+    """A language pack built into the image; ``url`` defaults to download.moodle.org's for the release."""
+
+    code: str
+    sha256: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class MoodleReleaseConfig:
     """The Moodle release baked into the image, verified against its SHA-256 at build time.
 
@@ -145,10 +203,30 @@ class MoodleReleaseConfig:
 
     version: str
     sha256: str
+    plugins: tuple[PluginSource, ...] = ()
+    language_packs: tuple[LanguagePack, ...] = ()
+
+    def language_pack_url(self, pack: LanguagePack) -> str:
+        """Where the image build downloads ``pack``: its own URL, or Moodle's for this release's branch."""
+        branch = ".".join(self.version.split(".")[:2])
+        return (
+            pack.url or f"https://download.moodle.org/download.php/direct/langpack/{branch}/{pack.code}.zip"
+        )
 
     def build_args(self) -> dict[str, str]:
-        """The image's Docker build arguments."""
-        return {"MOODLE_VERSION": self.version, "MOODLE_SHA256": self.sha256}
+        """The image's Docker build arguments; plugins and language packs only when there are some, so
+        that the image tag of a release without them stays what it was."""
+        args = {"MOODLE_VERSION": self.version, "MOODLE_SHA256": self.sha256}
+        if self.plugins:
+            plugins = [plugin.build_arg() for plugin in self.plugins]
+            args["MOODLE_PLUGINS"] = json.dumps(plugins, separators=(",", ":"))
+        if self.language_packs:
+            packs = [
+                {"code": pack.code, "url": self.language_pack_url(pack), "sha256": pack.sha256}
+                for pack in self.language_packs
+            ]
+            args["MOODLE_LANGUAGE_PACKS"] = json.dumps(packs, separators=(",", ":"))
+        return args
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,6 +314,15 @@ _FARGATE_MEMORY_MIB: dict[int, tuple[int, ...] | range] = {
 }
 """Memory sizes Fargate allows for each CPU size; other combinations fail only at deployment."""
 
+_SHA256 = _matching(r"[0-9a-f]{64}", "a SHA-256 of what is downloaded: 64 lowercase hex digits")
+_URL = _matching(r"https?://[^\s\"']+", 'an http(s) URL like "https://example.org/plugin.zip"')
+_SECRET_ARN = _matching(
+    r"arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}",
+    'a complete Secrets Manager secret ARN starting with "arn:aws:secretsmanager:" and ending in the '
+    'six-character suffix, like "arn:aws:secretsmanager:eu-west-1:123456789012:secret:smtp-AbCdEf"',
+)
+_LANGUAGE_CODE_PATTERN = r"[a-z]{2,3}(_[a-z0-9]+)*"
+
 _Rules = Mapping[type, Mapping[str, _Rule]]
 
 _RULES: _Rules = {
@@ -273,9 +360,10 @@ _RULES: _Rules = {
         "flow_log_retention_days": _LOG_RETENTION_DAYS,
     },
     DatabaseConfig: {
-        "instance_type": _matching(
-            r"[a-z][a-z0-9-]*\.[a-z0-9]+",
-            'an RDS instance class like "t4g.micro" or "m7g.large", without the "db." prefix (CDK adds it)',
+        "instance_type": _Rule(
+            'an RDS for MySQL instance class without the "db." prefix (CDK adds it), like "t4g.micro": '
+            + instance_types.described(instance_types.RDS_MYSQL_FAMILIES),
+            lambda value: instance_types.offered(value, instance_types.RDS_MYSQL_FAMILIES),
         ),
         "allocated_storage_gib": _integer(20, 65536),
         "max_allocated_storage_gib": _integer(20, 65536),
@@ -283,8 +371,12 @@ _RULES: _Rules = {
         "backup_retention_days": _integer(1, 35),
     },
     CacheConfig: {
-        "node_type": _matching(
-            r"cache\.[a-z0-9]+\.[a-z0-9]+", 'an ElastiCache node type like "cache.t4g.micro"'
+        "node_type": _Rule(
+            'an ElastiCache (Redis OSS) node type like "cache.t4g.micro": '
+            + instance_types.described(instance_types.ELASTICACHE_REDIS_FAMILIES, prefix="cache."),
+            lambda value: instance_types.offered(
+                value, instance_types.ELASTICACHE_REDIS_FAMILIES, prefix="cache."
+            ),
         ),
         "replicas": _integer(0, 5),
     },
@@ -313,11 +405,34 @@ _RULES: _Rules = {
         "noreply_address": _EMAIL,
         "smtp_host": _DNS_NAME,
         "smtp_port": _integer(1, 65535),
-        "smtp_credentials_secret_arn": _matching(
-            r"arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}",
-            'a complete Secrets Manager secret ARN starting with "arn:aws:secretsmanager:" and ending in the '
-            'six-character suffix, like "arn:aws:secretsmanager:eu-west-1:123456789012:secret:smtp-AbCdEf"',
+        "smtp_credentials_secret_arn": _SECRET_ARN,
+        "default_language": _matching(
+            _LANGUAGE_CODE_PATTERN, 'a Moodle language code like "en", "de" or "pt_br"'
         ),
+    },
+    SecretReference: {"secret_arn": _SECRET_ARN, "json_key": _NON_EMPTY},
+    PluginSource: {
+        "component": _matching(
+            r"[a-z][a-z0-9]*_[a-z][a-z0-9_]*",
+            'a Moodle component name "<plugin type>_<name>" as in the plugin\'s version.php, '
+            'like "mod_customcert"',
+        ),
+        "url": _URL,
+        "sha256": _SHA256,
+        "git": _matching(
+            r"https://[^\s\"']+", 'a git repository\'s https URL, like "https://github.com/owner/repo.git"'
+        ),
+        "commit": _matching(
+            r"[0-9a-f]{40}|[0-9a-f]{64}", "a full commit hash: 40 (or 64) lowercase hex digits"
+        ),
+    },
+    LanguagePack: {
+        "code": _matching(
+            rf"(?!en$){_LANGUAGE_CODE_PATTERN}",
+            'a Moodle language code other than "en" (English is built in), like "de" or "pt_br"',
+        ),
+        "sha256": _SHA256,
+        "url": _URL,
     },
     CustomDomain: {
         "domain_name": _DNS_NAME,
@@ -426,12 +541,154 @@ def _check_custom_domain(domain: CustomDomain) -> _Problems:
         )
 
 
+def _check_plugin_source(plugin: PluginSource) -> _Problems:
+    """One source: an archive, or an exact commit of a repository."""
+    if (plugin.url is None) == (plugin.git is None):
+        yield (
+            "",
+            "needs either url (a release archive) or git and commit (an exact commit), not both or neither",
+        )
+    elif (plugin.git is None) != (plugin.commit is None):
+        yield (
+            "git" if plugin.git is None else "commit",
+            "git and commit go together: the repository and its commit",
+        )
+
+
 _SECTION_CHECKS: dict[type, Callable[[Any], _Problems]] = {
+    PluginSource: _check_plugin_source,
     DatabaseConfig: _check_database,
     WebServiceConfig: _check_web_service,
     CronConfig: _check_task_size,
     MoodleSiteConfig: _check_moodle_site,
     CustomDomain: _check_custom_domain,
+}
+
+
+# Settings that are lists or free-form objects, each parsed by its own function into a value or _INVALID.
+
+IMAGE_OWNED_SETTINGS = frozenset({
+    "wwwroot", "sslproxy", "reverseproxy", "getremoteaddrconf", "dbtype", "dblibrary", "dbhost", "dbname",
+    "dbuser", "dbpass", "prefix", "dboptions", "dataroot", "tempdir", "cachedir", "backuptempdir",
+    "localcachedir", "localrequestdir", "directorypermissions", "xsendfile", "xsendfilealiases",
+    "session_handler_class", "session_redis_host", "session_redis_port", "session_redis_auth",
+    "session_redis_prefix", "session_redis_encrypt", "session_redis_acquire_lock_retry",
+    "enable_read_only_sessions", "smtphosts", "smtpuser", "smtppass", "smtpsecure", "noreplyaddress",
+    "admin", "routerconfigured", "preventexecpath", "disableupdateautodeploy", "lang", "langotherroot",
+    "scheduled_tasks", "forced_plugin_settings", "dirroot", "libdir", "wwwdir",
+})  # fmt: skip
+"""Core settings that the image's config.php sets itself, from its own variables and settings (docs/IMAGE.md);
+forcing them from the site settings as well would leave two sources for one value."""
+
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "key")
+"""A setting whose name holds one of these takes its value only from Secrets Manager."""
+
+_SETTING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_PLUGIN_NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+_SECRET_EXAMPLE = (
+    '{"secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:moodle-AbCdEf", "json_key": "..."}'
+)
+
+
+def _parse_list(cls: type, value: object, path: str, errors: list[str], *, key: str) -> object:
+    """A JSON array of ``cls`` objects, each ``key`` at most once."""
+    if not isinstance(value, list):
+        errors.append(
+            f"{path}: must be a list of objects with {', '.join(_settings(cls))}, got {_shown(value)}"
+        )
+        return _INVALID
+    items = [_parse(cls, item, f"{path}[{index}]", _RULES, errors) for index, item in enumerate(value)]
+    seen: set[object] = set()
+    for index, item in enumerate(items):
+        if item is not None and (name := getattr(item, key)) in seen:
+            errors.append(f"{path}[{index}].{key}: {_shown(name)} is listed twice; list each {key} once")
+            items[index] = None
+        seen.add(None if item is None else getattr(item, key))
+    return _INVALID if None in items else tuple(items)
+
+
+def _parse_setting_values(
+    value: object, path: str, errors: list[str], *, core: bool
+) -> dict[str, Any] | None:
+    """One object of Moodle settings; null drops a setting that the environment defaults force."""
+    raw = _json_object(value, path, "an object of Moodle setting names and their values", errors)
+    if raw is None:
+        return None
+    parsed: dict[str, Any] = {}
+    valid = True
+    for name, setting in raw.items():
+        setting_path = f"{path}.{name}"
+        secret_word = next((word for word in _SECRET_WORDS if word in name.lower()), None)
+        problem = None
+        if not _SETTING_NAME.fullmatch(name):
+            problem = "is no Moodle setting name: letters, digits and underscores, starting with a letter"
+        elif core and name == "lang":
+            problem = "is set by moodle.default_language (a language built into the image)"
+        elif core and name in IMAGE_OWNED_SETTINGS:
+            problem = (
+                "is set by the image's config.php from its own configuration (docs/IMAGE.md) and cannot "
+                "be forced here"
+            )
+        elif setting is None:
+            continue
+        elif isinstance(setting, dict):
+            reference = _parse(SecretReference, setting, setting_path, _RULES, errors)
+            valid = valid and reference is not None
+            parsed[name] = reference
+            continue
+        elif isinstance(setting, str) and setting and secret_word:
+            problem = (
+                f'looks like a secret written inline (the name contains "{secret_word}"): cdk.json is '
+                f"kept in git, so give a Secrets Manager reference instead, like {_SECRET_EXAMPLE}"
+            )
+        elif isinstance(setting, bool | int | float | str):
+            parsed[name] = setting
+            continue
+        else:
+            problem = (
+                "must be a string, a number, true or false, null (not forced here) or a Secrets Manager "
+                f"reference like {_SECRET_EXAMPLE}, got {_shown(setting)}"
+            )
+        errors.append(f"{setting_path}: {problem}")
+        valid = False
+    return parsed if valid else None
+
+
+def _parse_site_settings(value: object, path: str, errors: list[str]) -> object:
+    """``core`` and ``plugins`` settings, forced by config.php."""
+    raw = _json_object(value, path, "an object with core and plugins", errors)
+    if raw is None:
+        return _INVALID
+    _report_unknown(raw, ("core", "plugins"), path, errors)
+    core = _parse_setting_values(raw.get("core", {}), f"{path}.core", errors, core=True)
+    expects = 'an object of plugins, each an object of its settings, like {"mod_forum": {"maxbytes": 512000}}'
+    plugins_raw = _json_object(raw.get("plugins", {}), f"{path}.plugins", expects, errors)
+    plugins: dict[str, dict[str, SettingValue]] = {}
+    valid = core is not None and plugins_raw is not None
+    for plugin, settings in (plugins_raw or {}).items():
+        if not _PLUGIN_NAME.fullmatch(plugin):
+            errors.append(
+                f"{path}.plugins.{plugin}: is no Moodle plugin name: lowercase letters, digits and single "
+                'underscores, like "mod_forum" or "moodlecourse"'
+            )
+            valid = False
+        elif (
+            parsed := _parse_setting_values(settings, f"{path}.plugins.{plugin}", errors, core=False)
+        ) is None:
+            valid = False
+        elif parsed:
+            plugins[plugin] = parsed
+    return SiteSettings(core=core or {}, plugins=plugins) if valid else _INVALID
+
+
+_CUSTOM_PARSERS: dict[tuple[type, str], Callable[[object, str, list[str]], object]] = {
+    (MoodleReleaseConfig, "plugins"): lambda value, path, errors: _parse_list(
+        PluginSource, value, path, errors, key="component"
+    ),
+    (MoodleReleaseConfig, "language_packs"): lambda value, path, errors: _parse_list(
+        LanguagePack, value, path, errors, key="code"
+    ),
+    (MoodleSiteConfig, "settings"): _parse_site_settings,
 }
 
 
@@ -459,6 +716,8 @@ def _settings(cls: type) -> dict[str, _Setting]:
         section = next(
             (option for option in options if isinstance(option, type) and is_dataclass(option)), None
         )
+        if (cls, field.name) in _CUSTOM_PARSERS:
+            section = None
         default = None if nullable and field.default is MISSING else field.default
         settings[field.name] = _Setting(section, nullable, default)
     return settings
@@ -509,6 +768,9 @@ def _parse(
         setting_path = f"{path}.{name}"
         if setting_value is None and setting.nullable:
             values[name] = None
+        elif (cls, name) in _CUSTOM_PARSERS:
+            parse = _CUSTOM_PARSERS[(cls, name)]
+            values[name] = setting.default if name not in raw else parse(setting_value, setting_path, errors)
         elif setting.section:
             section = _parse(
                 setting.section, setting_value, setting_path, rules, errors, nullable=setting.nullable
@@ -574,6 +836,20 @@ def _parse_environment(
     return _parse(EnvironmentConfig, merged, path, rules, errors, derived={"name": name})
 
 
+def _check_default_language(
+    release: MoodleReleaseConfig, environments: Mapping[str, EnvironmentConfig | None]
+) -> Iterator[str]:
+    """A default language needs its language pack in the image, which every environment shares."""
+    codes = ["en", *(pack.code for pack in release.language_packs)]
+    for path, environment in environments.items():
+        if environment is not None and environment.moodle.default_language not in codes:
+            yield (
+                f"{path}.moodle.default_language: must be one of {', '.join(map(_shown, codes))} "
+                "(English and the codes of moodle.moodle_release.language_packs), "
+                f"got {_shown(environment.moodle.default_language)}"
+            )
+
+
 _TOP_LEVEL_SETTINGS = ("moodle_release", "pipeline", "environment_defaults", "environments", "sandbox")
 
 
@@ -616,6 +892,9 @@ def load_config(raw: object) -> ProjectConfig:
             ) is not None:
                 environments[name] = environment
     sandbox = _parse_environment(SANDBOX, top.get("sandbox", MISSING), defaults, "moodle.sandbox", errors)
+    if release is not None:
+        located = {f"moodle.environments.{name}": environment for name, environment in environments.items()}
+        errors.extend(_check_default_language(release, located | {"moodle.sandbox": sandbox}))
 
     if errors or release is None or pipeline is None or sandbox is None:
         raise ConfigError(errors)

@@ -8,6 +8,7 @@ from constructs import Construct
 
 from moodle_infra import image_contract
 from moodle_infra.config import MoodleSiteConfig
+from moodle_infra.forced_settings import forced_settings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,8 +67,9 @@ def moodle_settings(
             "MOODLE_SMTP_USER": ecs.Secret.from_secrets_manager(smtp, "username"),
             "MOODLE_SMTP_PASSWORD": ecs.Secret.from_secrets_manager(smtp, "password"),
         }
+    forced = forced_settings(scope, site=site)
     return MoodleSettings(
-        environment=environment,
-        secrets=secrets,
+        environment=environment | forced.environment,
+        secrets=secrets | forced.secrets,
         install_secrets={"MOODLE_ADMIN_PASSWORD": ecs.Secret.from_secrets_manager(admin_password)},
     )

@@ -24,7 +24,9 @@ PUSH_ACTIONS = (
 )
 """Push, plus the reads that ``docker push`` and the skip-if-already-pushed check make."""
 
-MOODLE_BUILD_ARGS = frozenset({"MOODLE_VERSION", "MOODLE_SHA256", "MOODLE_URL"})
+MOODLE_BUILD_ARGS = frozenset(
+    {"MOODLE_VERSION", "MOODLE_SHA256", "MOODLE_URL", "MOODLE_PLUGINS", "MOODLE_LANGUAGE_PACKS"}
+)
 """The variables ``buildspec-image.yml`` hands to ``docker build`` as build arguments; any other name
 would be silently ignored, so it is refused."""
 

@@ -104,6 +104,42 @@ $CFG->routerconfigured = true;
 $CFG->preventexecpath = true;
 $CFG->disableupdateautodeploy = true;
 
+// ---- Moodle as code (cdk.json): language packs and forced site settings ------------------------------------
+// This section only adds settings; docs/IMAGE.md ("Plugins, language packs and site settings") explains it.
+// Language packs are built into the image beside the code, not into moodledata, so every task has the same.
+// The code is read-only: the scheduled task that would update them in place is switched off.
+$CFG->langotherroot = '/var/www/moodle-lang';
+$CFG->scheduled_tasks = ['\tool_langimport\task\update_langpacks_task' => ['disabled' => 1]];
+// MOODLE_FORCED_SETTINGS = {"core": {name: value}, "plugins": {plugin: {name: value}}}: forced here, so the
+// admin pages show each as set in config.php and no task can drift. A value {"env": NAME} is the variable
+// NAME, which ECS fills from Secrets Manager: secrets never appear in the JSON.
+$forcedsettings = json_decode($configvalue('MOODLE_FORCED_SETTINGS', '{}'), true);
+$forcedvalue = static function (mixed $value, string $name) use (&$configproblems): mixed {
+    if (!is_array($value)) {
+        return is_bool($value) ? (int) $value : $value;
+    }
+    $secret = getenv((string) ($value['env'] ?? ''));
+    if ($secret === false) {
+        $configproblems[] = "missing environment variable " . ($value['env'] ?? '?') . " (the value of setting $name)";
+        return '';
+    }
+    return $secret;
+};
+if (!is_array($forcedsettings)) {
+    $configproblems[] = 'environment variable MOODLE_FORCED_SETTINGS must be a JSON object';
+    $forcedsettings = [];
+}
+foreach ($forcedsettings['core'] ?? [] as $forcedname => $forced) {
+    $CFG->$forcedname = $forcedvalue($forced, $forcedname);
+}
+foreach ($forcedsettings['plugins'] ?? [] as $forcedplugin => $forcedplugsettings) {
+    foreach ($forcedplugsettings as $forcedname => $forced) {
+        $CFG->forced_plugin_settings[$forcedplugin][$forcedname] = $forcedvalue($forced, "$forcedplugin/$forcedname");
+    }
+}
+unset($forcedsettings, $forcedvalue, $forcedname, $forced, $forcedplugin, $forcedplugsettings);
+// ---- End of Moodle as code -----------------------------------------------------------------------------------
+
 if ($configproblems) {
     // Exit code 2 means "configuration error" to the image's entrypoint (docs/IMAGE.md).
     $message = 'Moodle configuration error: ' . implode('; ', $configproblems) . '.';

@@ -52,7 +52,15 @@ class RealImage:
     timings: dict[str, str]
 
 
-def build_real_image(variable: str, release_dir: Path, release_url: str) -> RealImage:
+def build_real_image(
+    variable: str,
+    release_dir: Path,
+    release_url: str,
+    *,
+    build_args: dict[str, str] | None = None,
+    name: str = "real",
+) -> RealImage:
+    """``build_args`` adds to the release's (plugins, language packs); ``name`` tells such images apart."""
     require_podman()
     tree = source_tree(variable)
     release = release_of(tree)
@@ -60,9 +68,10 @@ def build_real_image(variable: str, release_dir: Path, release_url: str) -> Real
     archive = pack_release(tree, release_dir / f"moodle-{release}.tgz", version=release)
     packed = time.monotonic() - started
     build = build_image(
-        tag=checkout_tag(f"real-{release}"),
+        tag=checkout_tag(f"{name}-{release}"),
         release_url=f"{release_url}/{archive.path.name}",
         release=archive,
+        build_args=build_args,
     )
     assert build.result.returncode == 0, build.output[-6000:]
     archive.path.unlink()

@@ -4,9 +4,11 @@ import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from moodle_infra.config import load_config
 from moodle_infra.moodle_image import IMAGE_DIRECTORY
 from pipeline.image_tag import image_tag
 
@@ -122,6 +124,25 @@ def test_another_moodle_release_changes_the_tag(image_copy: Path) -> None:
     upgraded = {"MOODLE_VERSION": "5.1.7", "MOODLE_SHA256": "b" * 64}
     assert tag_of(image_copy, upgraded) != tag_of(image_copy)
     assert tag_of(image_copy, {}) != tag_of(image_copy)
+
+
+def test_a_plugin_or_language_pack_in_cdk_json_changes_the_tag(
+    image_copy: Path, raw_config: dict[str, Any]
+) -> None:
+    """The plugin list goes into the tag, so adding, changing or removing a plugin rebuilds and rolls out."""
+    plugin = {"component": "mod_customcert", "url": "https://example.org/customcert.zip", "sha256": "c" * 64}
+
+    def tag_with(**release: object) -> str:
+        config = load_config({**raw_config, "moodle_release": {**raw_config["moodle_release"], **release}})
+        return tag_of(image_copy, config.moodle_release.build_args())
+
+    tags = {
+        tag_with(),
+        tag_with(plugins=[plugin]),
+        tag_with(plugins=[{**plugin, "sha256": "d" * 64}]),
+        tag_with(language_packs=[{"code": "de", "sha256": "e" * 64}]),
+    }
+    assert len(tags) == 4
 
 
 def test_build_args_do_not_collide_with_files(tmp_path: Path) -> None:

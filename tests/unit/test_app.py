@@ -1,6 +1,11 @@
 """app.py: configuration is validated before anything is built; the sandbox follows the caller."""
 
 import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,3 +40,27 @@ def test_sandbox_deploys_into_the_callers_account(
     assert sandbox_config(project_config).sandbox.account == "999999999999"
     monkeypatch.delenv("CDK_DEFAULT_ACCOUNT")
     assert sandbox_config(project_config).sandbox.account == project_config.sandbox.account
+
+
+def test_bad_configuration_prints_only_the_problems_and_fails(raw_config: dict[str, Any]) -> None:
+    """What `make synth` shows: the list of problems, no traceback, a failing exit code."""
+    broken = copy.deepcopy(raw_config)
+    broken["environments"]["dev"]["database"]["instance_type"] = "x9.huge"
+    broken["sandbox"]["account"] = "not-an-account"
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps({"moodle": broken}), "CDK_OUTDIR": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == 'Invalid configuration in cdk.json (context key "moodle"):'
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "  - moodle.environments.dev.database.instance_type",
+        "  - moodle.sandbox.account",
+    ]

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,10 @@ import pytest
 
 from moodle_infra.config import (
     ENVIRONMENT_NAMES,
+    IMAGE_OWNED_SETTINGS,
     ConfigError,
     CustomDomain,
+    SecretReference,
     load_config,
     load_from_context,
 )
@@ -195,7 +198,14 @@ def test_several_errors_in_one_section_are_all_reported(raw: dict[str, Any]) -> 
             "one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365",
         ),
         ("environments.dev.database.instance_type", "db.t4g.micro", 'without the "db." prefix'),
-        ("environments.dev.database.instance_type", "t4g", 'like "t4g.micro" or "m7g.large"'),
+        ("environments.dev.database.instance_type", "t4g", 'like "t4g.micro"'),
+        (
+            "environments.dev.database.instance_type",
+            "x9.huge",
+            "t3/t4g.{micro,small,medium,large,xlarge,2xlarge}",
+        ),
+        ("environments.dev.database.instance_type", "t4g.4xlarge", "t3/t4g.{micro,"),
+        ("environments.prod.database.instance_type", "r7g.huge", "r7g/"),
         ("environments.dev.database.allocated_storage_gib", 10, "an integer from 20 to 65536, got 10"),
         ("environments.dev.database.max_allocated_storage_gib", 70000, "an integer from 20 to 65536"),
         (
@@ -205,7 +215,21 @@ def test_several_errors_in_one_section_are_all_reported(raw: dict[str, Any]) -> 
         ),
         ("environments.dev.database.multi_az", "false", 'true or false, got "false"'),
         ("environments.prod.database.backup_retention_days", 0, "an integer from 1 to 35, got 0"),
-        ("environments.dev.cache.node_type", "t4g.micro", 'an ElastiCache node type like "cache.t4g.micro"'),
+        (
+            "environments.dev.cache.node_type",
+            "t4g.micro",
+            'an ElastiCache (Redis OSS) node type like "cache.t4g.micro"',
+        ),
+        (
+            "environments.dev.cache.node_type",
+            "cache.x9.huge",
+            "cache.t2/cache.t3/cache.t4g.{micro,small,medium}",
+        ),
+        (
+            "environments.dev.cache.node_type",
+            "cache.t4g.large",
+            "cache.t2/cache.t3/cache.t4g.{micro,small,medium}",
+        ),
         ("environments.dev.cache.replicas", 6, "an integer from 0 to 5, got 6"),
         ("environments.dev.web.cpu", 300, "one of 256, 512, 1024, 2048, 4096, got 300"),
         ("environments.prod.web.memory_mib", 1024, "from 2048 to 8192 in steps of 1024 for cpu 1024"),
@@ -388,7 +412,7 @@ def test_unknown_setting_in_defaults_is_reported_once_under_the_defaults(raw: di
         "moodle.environment_defaults.moodle.smtp_hots",
     ]
     assert errors[1].endswith(
-        "allowed: admin_email, admin_user, noreply_address, site_full_name, "
+        "allowed: admin_email, admin_user, default_language, noreply_address, settings, site_full_name, "
         "site_short_name, smtp_credentials_secret_arn, smtp_host, smtp_port"
     )
 
@@ -532,4 +556,172 @@ def test_moodle_release_checksum_is_required(raw: dict[str, Any]) -> None:
     assert errors_of(raw) == [
         "moodle.moodle_release.sha256: must be the SHA-256 of the release archive: 64 lowercase hex digits, "
         "got null"
+    ]
+
+
+# Moodle as code: plugins, language packs and site settings.
+
+PLUGIN = {
+    "component": "mod_customcert",
+    "url": "https://example.org/moodle-mod_customcert.zip",
+    "sha256": "a" * 64,
+}
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:444444444444:secret:moodle-recaptcha-AbCdEf"
+
+
+def test_plugins_and_language_packs_become_build_arguments(raw: dict[str, Any]) -> None:
+    raw["moodle_release"]["plugins"] = [PLUGIN]
+    raw["moodle_release"]["language_packs"] = [
+        {"code": "de", "sha256": "b" * 64},
+        {"code": "pt_br", "sha256": "c" * 64, "url": "https://mirror.example.org/pt_br.zip"},
+    ]
+    args = load_config(raw).moodle_release.build_args()
+    assert json.loads(args["MOODLE_PLUGINS"]) == [PLUGIN]
+    assert json.loads(args["MOODLE_LANGUAGE_PACKS"]) == [
+        {
+            "code": "de",
+            "url": "https://download.moodle.org/download.php/direct/langpack/5.1/de.zip",
+            "sha256": "b" * 64,
+        },
+        {"code": "pt_br", "url": "https://mirror.example.org/pt_br.zip", "sha256": "c" * 64},
+    ]
+
+
+def test_a_plugin_may_come_from_an_exact_commit_of_a_git_repository(raw: dict[str, Any]) -> None:
+    from_git = {
+        "component": "mod_x",
+        "git": "https://github.com/o/r.git",
+        "commit": "f" * 40,
+        "sha256": "a" * 64,
+    }
+    raw["moodle_release"]["plugins"] = [from_git]
+    assert json.loads(load_config(raw).moodle_release.build_args()["MOODLE_PLUGINS"]) == [from_git]
+
+
+def test_no_plugins_leave_the_build_arguments_as_they_were() -> None:
+    assert set(load_config(SHIPPED).moodle_release.build_args()) == {"MOODLE_VERSION", "MOODLE_SHA256"}
+
+
+@pytest.mark.parametrize(
+    ("plugins", "expected"),
+    [
+        ([{**PLUGIN, "sha256": None}], "moodle.moodle_release.plugins[0].sha256: must be a SHA-256"),
+        ([{key: value for key, value in PLUGIN.items() if key != "sha256"}],
+         "moodle.moodle_release.plugins[0].sha256: required setting is missing"),
+        ([{**PLUGIN, "component": "customcert"}], 'like "mod_customcert"'),
+        ([{**PLUGIN, "url": "ftp://example.org/x.zip"}], "plugins[0].url: must be an http(s) URL"),
+        ([PLUGIN, PLUGIN], 'moodle.moodle_release.plugins[1].component: "mod_customcert" is listed twice'),
+        ([{**PLUGIN, "checksum": "x"}], "moodle.moodle_release.plugins[0].checksum: unknown setting"),
+        ({"mod_customcert": PLUGIN}, "moodle.moodle_release.plugins: must be a list of objects with"),
+        ([{**PLUGIN, "git": "https://github.com/o/r.git", "commit": "f" * 40}],
+         "moodle.moodle_release.plugins[0]: needs either url (a release archive) or git and commit"),
+        ([{"component": "mod_x", "sha256": "a" * 64, "git": "https://github.com/o/r.git"}],
+         "moodle.moodle_release.plugins[0].commit: git and commit go together"),
+        ([{"component": "mod_x", "sha256": "a" * 64, "git": "https://github.com/o/r.git", "commit": "main"}],
+         "moodle.moodle_release.plugins[0].commit: must be a full commit hash"),
+    ],
+)  # fmt: skip
+def test_bad_plugins_are_refused(raw: dict[str, Any], plugins: object, expected: str) -> None:
+    raw["moodle_release"]["plugins"] = plugins
+    assert any(error.startswith(expected) or expected in error for error in errors_of(raw)), errors_of(raw)
+
+
+@pytest.mark.parametrize(
+    ("packs", "expected"),
+    [
+        ([{"code": "en", "sha256": "b" * 64}], 'other than "en" (English is built in)'),
+        ([{"code": "de"}], "moodle.moodle_release.language_packs[0].sha256: required setting is missing"),
+        (["de"], "moodle.moodle_release.language_packs[0]: must be an object with code, sha256, url"),
+    ],
+)
+def test_bad_language_packs_are_refused(raw: dict[str, Any], packs: object, expected: str) -> None:
+    raw["moodle_release"]["language_packs"] = packs
+    assert any(expected in error for error in errors_of(raw)), errors_of(raw)
+
+
+def test_default_language_needs_its_pack_in_the_image(raw: dict[str, Any]) -> None:
+    raw["environments"]["prod"]["moodle"] = {"default_language": "de"}
+    assert errors_of(raw) == [
+        'moodle.environments.prod.moodle.default_language: must be one of "en" (English and the codes of '
+        'moodle.moodle_release.language_packs), got "de"'
+    ]
+    raw["moodle_release"]["language_packs"] = [{"code": "de", "sha256": "b" * 64}]
+    config = load_config(raw)
+    assert config.environments["prod"].moodle.default_language == "de"
+    assert config.environments["dev"].moodle.default_language == "en"
+
+
+def test_settings_are_deep_merged_over_the_environment_defaults(raw: dict[str, Any]) -> None:
+    raw["environment_defaults"]["moodle"]["settings"] = {
+        "core": {"forcelogin": True, "maxbytes": 104857600, "debug": 0},
+        "plugins": {"mod_forum": {"maxattachments": 5}},
+    }
+    raw["environments"]["dev"]["moodle"] = {
+        "settings": {
+            "core": {"debug": 32767, "forcelogin": None},
+            "plugins": {"mod_forum": {"maxbytes": 1024}},
+        }
+    }
+    raw["environments"]["prod"]["moodle"] = {
+        "settings": {"plugins": {"tool_x": {"apikey": {"secret_arn": SECRET_ARN, "json_key": "key"}}}}
+    }
+    config = load_config(raw)
+    dev, prod = config.environments["dev"].moodle.settings, config.environments["prod"].moodle.settings
+    assert dev.core == {"maxbytes": 104857600, "debug": 32767}
+    assert dev.plugins == {"mod_forum": {"maxattachments": 5, "maxbytes": 1024}}
+    assert prod.core == {"forcelogin": True, "maxbytes": 104857600, "debug": 0}
+    assert prod.plugins["tool_x"] == {"apikey": SecretReference(secret_arn=SECRET_ARN, json_key="key")}
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"core": {"recaptchaprivatekey": "6LcXXXX"}},
+         "moodle.environments.prod.moodle.settings.core.recaptchaprivatekey: looks like a secret written "
+         'inline (the name contains "key")'),
+        ({"plugins": {"auth_ldap": {"bind_pw_password": "hunter2"}}}, 'the name contains "password"'),
+        ({"core": {"wwwroot": "https://x.example"}},
+         "moodle.environments.prod.moodle.settings.core.wwwroot: is set by the image's config.php"),
+        ({"core": {"lang": "de"}}, "core.lang: is set by moodle.default_language"),
+        ({"core": {"bad name": 1}}, "is no Moodle setting name"),
+        ({"core": {"theme": ["boost"]}}, "core.theme: must be a string, a number, true or false, null"),
+        ({"plugins": {"Mod Forum": {"x": 1}}}, "settings.plugins.Mod Forum: is no Moodle plugin name"),
+        ({"core": {"smtpkey": {"secret_arn": "arn:nope"}}},
+         "settings.core.smtpkey.secret_arn: must be a complete Secrets Manager secret ARN"),
+        ({"site": {}}, "settings.site: unknown setting; allowed: core, plugins"),
+    ],
+)  # fmt: skip
+def test_bad_settings_are_refused_naming_the_setting(
+    raw: dict[str, Any], settings: dict[str, Any], expected: str
+) -> None:
+    raw["environments"]["prod"]["moodle"] = {"settings": settings}
+    errors = errors_of(raw)
+    assert len(errors) == 1 and expected in errors[0], errors
+
+
+def test_a_secret_name_may_hold_a_number_or_a_reference(raw: dict[str, Any]) -> None:
+    raw["environments"]["prod"]["moodle"] = {
+        "settings": {"core": {"tokenduration": 3600, "passwordpolicy": True, "secretphrase": ""}}
+    }
+    assert load_config(raw).environments["prod"].moodle.settings.core == {
+        "tokenduration": 3600, "passwordpolicy": True, "secretphrase": ""
+    }  # fmt: skip
+
+
+def test_every_setting_that_config_php_sets_is_owned_by_the_image() -> None:
+    config_php = (CDK_JSON.parent / "image" / "moodle" / "config.php").read_text()
+    assigned = set(re.findall(r"\$CFG->(\w+)\s*=", config_php))
+    assert assigned, "config.php assigns no $CFG settings: the pattern is out of date"
+    assert assigned - IMAGE_OWNED_SETTINGS == set()
+
+
+def test_all_problems_are_reported_at_once(raw: dict[str, Any]) -> None:
+    raw["moodle_release"]["plugins"] = [{**PLUGIN, "sha256": "nope"}]
+    raw["environments"]["dev"]["database"]["instance_type"] = "x9.huge"
+    raw["environments"]["prod"]["moodle"] = {"settings": {"core": {"smtpsecret": "s3cr3t"}}}
+    paths = [error.split(":")[0] for error in errors_of(raw)]
+    assert paths == [
+        "moodle.moodle_release.plugins[0].sha256",
+        "moodle.environments.dev.database.instance_type",
+        "moodle.environments.prod.moodle.settings.core.smtpsecret",
     ]
