@@ -3,11 +3,11 @@
 // (those not shipped with the release: cdk.json's moodle_release.plugins) with the version in the code and
 // in the database, and checks that every setting MOODLE_FORCED_SETTINGS forces is one that Moodle knows
 // (a setting on one of its admin pages): a misspelt name would otherwise be forced without effect.
-// Exit codes: 0 all known, 2 configuration error (config.php), 10 unknown settings (each named on stderr).
+// Exit codes: 0 all known, 2 configuration error (config.php), 11 unknown settings (each named on stderr).
 
 declare(strict_types=1);
 
-const EXIT_UNKNOWN_SETTINGS = 10;
+const EXIT_UNKNOWN_SETTINGS = 11;
 
 define('CLI_SCRIPT', true);
 $moodledir = getenv('MOODLE_DIR') ?: '/var/www/moodle';

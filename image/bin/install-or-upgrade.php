@@ -15,6 +15,7 @@ const EXIT_INSTALL_OR_UPGRADE_FAILED = 5;
 const EXIT_CACHE_SETUP_FAILED = 6;
 const EXIT_UNFINISHED_INSTALL_HOLDS_DATA = 9;
 const EXIT_UPGRADE_STILL_PENDING = 10;
+const EXIT_UNKNOWN_SETTINGS = 11;
 
 // An unfinished first install is cleared automatically only while the database holds no more than what
 // the installer itself creates: the guest and admin users and the site course.
@@ -392,6 +393,13 @@ if ($status !== 0) {
 }
 site_marker_write($CFG, (string) config_value($db, $CFG->prefix, 'release'));
 print_release($db, $CFG->prefix);
+// Lists the add-on plugins and refuses forced settings that Moodle does not know (cdk.json's settings).
+$status = run_php(__DIR__ . '/check-settings.php');
+if ($status === EXIT_UNKNOWN_SETTINGS) {
+    fail(EXIT_UNKNOWN_SETTINGS, 'cdk.json forces settings that Moodle does not know (named above)');
+} elseif ($status !== 0) {
+    fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "check-settings.php failed with status $status");
+}
 // Closing the connection releases the lock.
 $db->close();
 say('done');

@@ -52,6 +52,7 @@ EXIT_CODE_MEANINGS = {
     6: "cache setup failed",
     9: "the database holds an unfinished install and site data: not cleared automatically, see docs/IMAGE.md",
     10: "the database does not match this image's code",
+    11: "cdk.json forces settings that Moodle does not know (named in the task's log)",
 }
 """What the image's ``install-or-upgrade`` command means by each non-zero exit code (see image/)."""
 

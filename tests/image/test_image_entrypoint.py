@@ -26,6 +26,7 @@ from tests.image.image_testlib import (
     EXIT_INSTALL_OR_UPGRADE_FAILED,
     EXIT_LOCK_TIMEOUT,
     EXIT_UNFINISHED_INSTALL_HOLDS_DATA,
+    EXIT_UNKNOWN_SETTINGS,
     MariaDB,
     make_runtime_dir,
     moodle_env,
@@ -174,8 +175,8 @@ def test_first_run_installs_and_the_second_only_checks(db_task: Task) -> None:
         "install start --agree-license --adminuser=admin --adminpass=Admin-Password-1"
         " --adminemail=admin@example.com --fullname=Image Test Site --shortname=imagetest"
     )
-    assert rest == ["install end", "configure-cache"]
-    assert db_task.events("second") == ["is-pending", "configure-cache"]
+    assert rest == ["install end", "configure-cache", "check-settings"]
+    assert db_task.events("second") == ["is-pending", "configure-cache", "check-settings"]
 
 
 @services
@@ -196,7 +197,7 @@ def test_concurrent_runs_install_exactly_once(db_task: Task) -> None:
     assert len(installs) == 1
     installer = installs[0]["run"]
     waiter = "b" if installer == "a" else "a"
-    assert db_task.events(waiter) == ["is-pending", "configure-cache"]
+    assert db_task.events(waiter) == ["is-pending", "configure-cache", "check-settings"]
     # The waiter started only after the installer had finished everything it does under the lock.
     installer_done = max(float(e["time"]) for e in log if e["run"] == installer)
     waiter_started = min(float(e["time"]) for e in log if e["run"] == waiter)
@@ -251,6 +252,7 @@ def test_pending_upgrade_is_run(db_task: Task) -> None:
         "upgrade --non-interactive",
         "maintenance --disable",
         "configure-cache",
+        "check-settings",
     ]
 
 
@@ -271,6 +273,15 @@ def test_failed_cache_setup(db_task: Task) -> None:
 
     assert result.returncode == EXIT_CACHE_SETUP_FAILED
     assert "configuring the Redis cache store failed" in result.stderr
+
+
+@services
+def test_forced_settings_moodle_does_not_know_fail_the_run(db_task: Task) -> None:
+    result = db_task.run("install-or-upgrade", FAKE_CHECK_SETTINGS_STATUS=str(EXIT_UNKNOWN_SETTINGS))
+
+    assert result.returncode == EXIT_UNKNOWN_SETTINGS
+    assert "cdk.json forces settings that Moodle does not know" in result.stderr
+    assert db_task.events()[-1] == "check-settings"
 
 
 @pytest.fixture
@@ -395,7 +406,7 @@ def test_a_completed_install_is_never_touched(db_task: Task, mariadb: MariaDB) -
     result = db_task.run("install-or-upgrade", FAKE_RUN_ID="again")
 
     assert result.returncode == 0, result.stderr
-    assert db_task.events("again") == ["is-pending", "configure-cache"]
+    assert db_task.events("again") == ["is-pending", "configure-cache", "check-settings"]
     assert tables(mariadb, database) == before
     assert not list(db_task.dataroot.glob(".unfinished-install-*"))
 
@@ -426,5 +437,5 @@ def test_a_stale_upgrade_flag_is_cleared_before_upgrading(prepared_task: Task, m
     assert result.returncode == 0, result.stderr
     assert prepared_task.events("test") == [
         "clear-upgrade-flag", "is-pending", "maintenance --enable", "upgrade --non-interactive",
-        "maintenance --disable", "configure-cache",
+        "maintenance --disable", "configure-cache", "check-settings",
     ]  # fmt: skip

@@ -22,7 +22,7 @@ import pytest
 
 from moodle_infra.forced_settings import FORCED_SETTINGS_VARIABLE
 from tests.image.container import Container, run_container, web_url
-from tests.image.image_testlib import MariaDB, Redis
+from tests.image.image_testlib import EXIT_UNKNOWN_SETTINGS, MariaDB, Redis
 from tests.image.real_moodle import SOURCE_VARIABLE, RealImage, build_real_image
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
 from tests.image.test_image_plugins import make_language_pack, make_plugin_zip, sha256_of
@@ -141,7 +141,7 @@ def test_check_settings_names_an_unknown_setting(plugin_site: PluginSite) -> Non
         mounts=plugin_site.deployment.mounts(),
         timeout=180,
     )
-    assert result.returncode == 10, result.stderr[-3000:]
+    assert result.returncode == EXIT_UNKNOWN_SETTINGS, result.stderr[-3000:]
     assert 'core setting "maxbyte" (moodle.settings.core.maxbyte)' in result.stderr
     assert (
         'setting "showposxy" of plugin "mod_customcert" (moodle.settings.plugins.mod_customcert.showposxy)'
