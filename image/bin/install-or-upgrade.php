@@ -116,6 +116,33 @@ function data_beyond_a_fresh_install(mysqli $db, string $prefix): array {
     return $found;
 }
 
+// The server may still run statements of the stopped install (its connections outlive the task until the
+// server notices), and an open transaction of theirs holds metadata locks that would block the drops, or
+// race with them. No other client uses a database whose first install never finished, and we hold the
+// lock: end every other session of this user on this database (the user may kill its own sessions).
+function end_orphaned_sessions(mysqli $db): void {
+    $query = 'SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()';
+    $deadline = time() + 60;
+    while ($sessions = array_column($db->query($query)->fetch_all(), 0)) {
+        if (time() > $deadline) {
+            fail(EXIT_INSTALL_OR_UPGRADE_FAILED, 'sessions of the stopped install did not end within 60 s: '
+                . implode(', ', $sessions));
+        }
+        say('ending ' . count($sessions) . ' database session(s) left by the stopped install');
+        foreach ($sessions as $id) {
+            try {
+                $db->query('KILL ' . (int) $id);
+            } catch (mysqli_sql_exception $e) {
+                // Gone in the meantime (1094: unknown thread).
+                if ($e->getCode() !== 1094) {
+                    throw $e;
+                }
+            }
+        }
+        sleep(1);
+    }
+}
+
 // A first install that was stopped part-way (task stopped, out of memory, deploy timeout) leaves tables
 // that make every later install fail. It never held a site: drop this prefix's tables and move the
 // files it left in the data directory aside, then install again.
@@ -128,6 +155,7 @@ function clear_unfinished_install(mysqli $db, stdClass $cfg): void {
             . "prefix '{$cfg->prefix}' and run install-or-upgrade again; if it holds a site you need, restore "
             . 'the database from a backup (docs/IMAGE.md, exit code 9).');
     }
+    end_orphaned_sessions($db);
     $tables = $db->execute_query(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()'
         . ' AND LEFT(table_name, CHAR_LENGTH(?)) = ?', [$cfg->prefix, $cfg->prefix])->fetch_all();

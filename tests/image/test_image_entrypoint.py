@@ -18,6 +18,8 @@ import pytest
 from moodle_infra import image_contract
 from tests.image.container import Container, free_port, run_container
 from tests.image.image_testlib import (
+    DB_PASSWORD,
+    DB_USER,
     EXIT_CACHE_SETUP_FAILED,
     EXIT_CONFIG,
     EXIT_DATABASE_TIMEOUT,
@@ -394,6 +396,33 @@ def test_unfinished_first_install_is_cleared_and_installed_again(db_task: Task, 
     assert (aside / "muc" / "config.php").read_text() == "<?php // half written\n"
     assert (db_task.dataroot / "moodle-image-site.json").exists()
     assert db_task.run("cron", "--once").returncode == 0
+
+
+@services
+def test_sessions_left_by_the_stopped_install_are_ended_before_the_drops(
+    db_task: Task, mariadb: MariaDB
+) -> None:
+    """The stopped task's connection still holds a metadata lock (an open transaction): the drops would
+    wait for it forever, or race with its statements."""
+    database = db_task.env["MOODLE_DB_NAME"]
+    leave_an_unfinished_install(mariadb, database, users=2)
+    orphan = subprocess.Popen(
+        ["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(mariadb.port), "-u", DB_USER,
+         f"-p{DB_PASSWORD}", database, "-e",
+         "START TRANSACTION; SELECT COUNT(*) FROM mdl_config; SELECT SLEEP(600);"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(1)
+        result = db_task.run("install-or-upgrade", FAKE_RUN_ID="recovery", timeout=120)
+        ended = orphan.wait(timeout=30)
+    finally:
+        orphan.kill()
+
+    assert result.returncode == 0, result.stderr
+    assert "ending 1 database session(s) left by the stopped install" in result.stderr
+    assert ended != 0, "the orphaned session was killed"
 
 
 @services
