@@ -277,6 +277,10 @@ def test_second_install_or_upgrade_changes_nothing(site: Site) -> None:
     assert "the database is up to date" in result.stderr
     assert "installing Moodle" not in result.stderr
     assert "upgrading Moodle" not in result.stderr
+    # configure-cache.php is idempotent: the stores and mappings of the first run stand.
+    assert "per-task ones under localcachedir" in result.stdout
+    for change in ("Created the cache store", "Updated the cache store", "Mapped"):
+        assert change not in result.stdout
 
 
 def test_web_server_logs_have_no_php_errors(site: Site) -> None:
