@@ -195,6 +195,13 @@ def milliseconds(value: str) -> float:
     return float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[match[2]]
 
 
+def percentile(output: str, which: int) -> float:
+    """A latency percentile of wrk --latency, in ms."""
+    match = re.search(rf"^\s*{which}%\s+(\S+)\s*$", output, re.MULTILINE)
+    assert match, f"wrk printed no {which}th percentile:\n{output}"
+    return milliseconds(match[1])
+
+
 def wrk(found: Services, url: str, *options: str, threads: int = 2) -> Load:
     before = found.redis_counters()
     output = run("wrk", "--latency", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s",
@@ -205,8 +212,8 @@ def wrk(found: Services, url: str, *options: str, threads: int = 2) -> Load:
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     return Load(
         requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
-        p50_ms=milliseconds(re.search(r"50%\s+(\S+)", output)[1]),  # type: ignore[index]
-        p99_ms=milliseconds(re.search(r"99%\s+(\S+)", output)[1]),  # type: ignore[index]
+        p50_ms=percentile(output, 50),
+        p99_ms=percentile(output, 99),
         errors=(int(errors[1]) if errors else 0)
         + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
         # INFO itself is one connection and one command of the counters.
@@ -343,6 +350,7 @@ def main() -> int:
                         warm_up(sessions[0][0])
                         for page, load in measure(found, root, sessions).items():
                             results[variant].setdefault(page, []).append(load)
+                            print(f"  {variant} {page}: {load}", flush=True)
                     finally:
                         web.remove()
                 print(f"pair {pair + 1} done at {time.monotonic() - started:.0f} s", flush=True)

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,6 +235,19 @@ def test_a_certificate_the_ca_file_does_not_vouch_for_is_refused(
 # --- php-fpm: persistent connections, a paused, restarted and stopped Redis ------------------------------
 
 
+def when_port_free(start: Callable[[], Container]) -> Container:
+    """Starts `web`, waiting while port 8080 is still held by a container that just stopped or by another
+    checkout's test that does not take the machine-wide lock."""
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            return start()
+        except AssertionError as error:
+            if "is taken" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
 @pytest.fixture(scope="module")
 def probe_web(
     fake_image: str, tls_redis: TlsRedis, tmp_path_factory: pytest.TempPathFactory
@@ -251,7 +264,7 @@ def probe_web(
         (tls_redis.root, "/run/ca", "ro"),
         (probe, f"/var/www/moodle/public{PROBE_PATH}", "ro"),
     ]
-    web = start_web(fake_image, env=env, mounts=mounts)
+    web = when_port_free(lambda: start_web(fake_image, env=env, mounts=mounts))
     yield web
     web.remove()
 

@@ -21,7 +21,7 @@ from tests.image.container import Container, web_url
 from tests.image.image_testlib import MariaDB, Redis
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
-from tests.image.test_image_redis import PASSWORD, TlsRedis, get, tls_redis
+from tests.image.test_image_redis import PASSWORD, TlsRedis, get, tls_redis, when_port_free
 
 pytestmark = [pytest.mark.moodle, pytest.mark.services, pytest.mark.container]
 
@@ -39,19 +39,6 @@ class RedisSite:
     redis: TlsRedis
 
 
-def start_web_when_free(deployment: Deployment, image: str, what: str) -> Container:
-    """`web`, waiting while port 8080 is still held by a container that just stopped or by another
-    checkout's test that does not take the machine-wide lock."""
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            return deployment.start_web(image, what)
-        except AssertionError as error:
-            if "is taken" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(2)
-
-
 @pytest.fixture(scope="module")
 def redis_site(
     real_image: RealImage, mariadb: MariaDB, tls_redis: TlsRedis, tmp_path_factory: pytest.TempPathFactory
@@ -62,7 +49,7 @@ def redis_site(
     deployment = new_deployment("moodle_redis_failures", root, mariadb, redis)
     installed = deployment.run(real_image.tag, image_contract.COMMAND_INSTALL_OR_UPGRADE)
     assert installed.returncode == 0, installed.stderr[-3000:]
-    web = start_web_when_free(deployment, real_image.tag, "web")
+    web = when_port_free(lambda: deployment.start_web(real_image.tag, "web"))
     site = RedisSite(deployment, real_image.tag, web, tls_redis)
     yield site
     site.web.remove()
@@ -89,7 +76,9 @@ def test_a_session_lives_in_redis_and_outlives_the_web_task(redis_site: RedisSit
     browser = logged_in()
     session_data = redis_site.redis.cli("HGETALL", f"mdl_session_{browser.cookie('MoodleSession')}")
     redis_site.web.remove()
-    redis_site.web = start_web_when_free(redis_site.deployment, redis_site.deployment_image, "replaced web")
+    redis_site.web = when_port_free(
+        lambda: redis_site.deployment.start_web(redis_site.deployment_image, "replaced web")
+    )
 
     status, url, _ = browser.open(web_url("/my/"))
 
