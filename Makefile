@@ -21,7 +21,7 @@ export CDK_VALIDATION := false
 # Nothing may call AWS at synth time: the CDK CLI would otherwise start a telemetry sender on every run.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench clean
+.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench bench-moodle clean
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -79,6 +79,11 @@ test-fast: install
 
 bench: install
 	$(PY) -m tools.benchmark
+
+# Real Moodle with Redis over verified TLS against plain Redis, on the container harness (opt-in:
+# MOODLE_SRC=/path/to/moodle; needs wrk, a Debian package). About 4 minutes: tools/bench_moodle.py.
+bench-moodle: install
+	$(PY) -m tools.bench_moodle
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

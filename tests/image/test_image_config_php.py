@@ -130,11 +130,12 @@ def test_directories_follow_their_variables(run_config: ConfigRun) -> None:
 def test_sessions_in_redis_over_tls_by_default(run_config: ConfigRun) -> None:
     cfg = load_config(run_config, MOODLE_REDIS_AUTH="token")
 
-    assert cfg["session_handler_class"] == "\\core\\session\\redis"
+    # The image's plugin: Moodle's handler on a persistent connection (test_image_redis.py).
+    assert cfg["session_handler_class"] == "\\cachestore_persistentredis\\session_handler"
     assert (cfg["session_redis_host"], cfg["session_redis_port"]) == ("redis.internal", 6379)
     assert cfg["session_redis_auth"] == "token"
     assert cfg["session_redis_prefix"] == "mdl_"
-    assert cfg["session_redis_encrypt"] == {"cafile": "/etc/ssl/certs/ca-certificates.crt"}
+    assert cfg["session_redis_encrypt"] == {"cafile": "/etc/ssl/elasticache-ca.pem"}
     assert cfg["session_redis_acquire_lock_retry"] == 20
     assert cfg["enable_read_only_sessions"] is True
 

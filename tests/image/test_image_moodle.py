@@ -184,8 +184,30 @@ def test_application_and_session_caches_are_stored_in_redis(site: Site) -> None:
     cache = json.loads(result.stdout)
     stores_by_mode = {mode: [m["store"] for m in cache["mappings"] if m["mode"] == mode] for mode in (1, 2)}
     assert stores_by_mode == {1: ["redis"], 2: ["redis"]}, "application (1) and session (2) modes"
-    assert cache["stores"]["redis"] == "redis"
+    assert cache["stores"]["redis"] == "persistentredis"
     assert site.deployment.redis.cli("--scan", "--pattern", "mdl_muc_*").split()
+
+
+def test_caches_moodle_lets_live_per_server_are_on_local_disk(site: Site) -> None:
+    """Definitions marked canuselocalstore go to a file store under localcachedir, never EFS; no others do."""
+    result = php(
+        site,
+        "$config = \\core_cache\\config::instance();"
+        "$local = [];"
+        "foreach ($config->get_definition_mappings() as $m) { $local[$m['definition']][] = $m['store']; }"
+        "$wanted = array_keys(array_filter($config->get_definitions(),"
+        " fn($d) => !empty($d['canuselocalstore']) && (int) $d['mode'] === 1));"
+        "echo json_encode(['mapped' => $local, 'wanted' => $wanted,"
+        " 'store' => $config->get_all_stores()['local'], 'localcachedir' => $CFG->localcachedir]);",
+    )
+
+    assert result.returncode == 0, result.stderr
+    cache = json.loads(result.stdout)
+    assert len(cache["wanted"]) >= 5, cache["wanted"]
+    assert cache["mapped"] == {name: ["local"] for name in cache["wanted"]}, "these and no others"
+    assert cache["store"]["plugin"] == "file"
+    assert cache["store"]["configuration"]["path"] == cache["localcachedir"] + "/muc"
+    assert not cache["localcachedir"].startswith(image_contract.SHARED_DATA_PATH)
 
 
 def test_moodles_own_environment_check_passes(site: Site) -> None:
@@ -254,6 +276,10 @@ def test_second_install_or_upgrade_changes_nothing(site: Site) -> None:
     assert "the database is up to date" in result.stderr
     assert "installing Moodle" not in result.stderr
     assert "upgrading Moodle" not in result.stderr
+    # configure-cache.php is idempotent: the stores and mappings of the first run stand.
+    assert "per-task ones under localcachedir" in result.stdout
+    for change in ("Created the cache store", "Updated the cache store", "Mapped"):
+        assert change not in result.stdout
 
 
 def test_web_server_logs_have_no_php_errors(site: Site) -> None:
