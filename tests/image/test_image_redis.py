@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import pytest
 
 from moodle_infra import image_contract
 from tests.image.container import Container, Mount, free_port, run_container, start_web
-from tests.image.image_testlib import make_runtime_dir, moodle_env, require_binaries, wait_until
+from tests.image.image_testlib import MariaDB, make_runtime_dir, moodle_env, require_binaries, wait_until
 from tests.image.test_image_config_php import ConfigRun, load_config, run_config
 
 pytestmark = [pytest.mark.container, pytest.mark.services]
@@ -235,36 +235,28 @@ def test_a_certificate_the_ca_file_does_not_vouch_for_is_refused(
 # --- php-fpm: persistent connections, a paused, restarted and stopped Redis ------------------------------
 
 
-def when_port_free(start: Callable[[], Container]) -> Container:
-    """Starts `web`, waiting while port 8080 is still held by a container that just stopped or by another
-    checkout's test that does not take the machine-wide lock."""
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            return start()
-        except AssertionError as error:
-            if "is taken" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(2)
-
-
 @pytest.fixture(scope="module")
 def probe_web(
-    fake_image: str, tls_redis: TlsRedis, tmp_path_factory: pytest.TempPathFactory
+    fake_image: str, tls_redis: TlsRedis, mariadb: MariaDB, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Container]:
     root = tmp_path_factory.mktemp("redis-web")
     root.chmod(0o755)
     probe = root / "redis-probe.php"
     probe.write_text(PROBE)
     probe.chmod(0o644)
+    mariadb.sql("DROP DATABASE IF EXISTS redis_probe; CREATE DATABASE redis_probe")
     env = moodle_env(PROBE_REDIS_PORT=str(tls_redis.port), PROBE_REDIS_AUTH=PASSWORD,
-                     PROBE_REDIS_CAFILE="/run/ca/a.crt")  # fmt: skip
+                     PROBE_REDIS_CAFILE="/run/ca/a.crt", MOODLE_DB_PORT=str(mariadb.port),
+                     MOODLE_DB_NAME="redis_probe", FAKE_MOODLE_LOG="/dev/null")  # fmt: skip
     mounts: list[Mount] = [
         (make_runtime_dir(root / "moodledata"), image_contract.SHARED_DATA_PATH),
         (tls_redis.root, "/run/ca", "ro"),
         (probe, f"/var/www/moodle/public{PROBE_PATH}", "ro"),
     ]
-    web = when_port_free(lambda: start_web(fake_image, env=env, mounts=mounts))
+    # `web` starts on a data directory install-or-upgrade prepared, as after every deploy.
+    installed = run_container(fake_image, image_contract.COMMAND_INSTALL_OR_UPGRADE, env=env, mounts=mounts)
+    assert installed.returncode == 0, installed.stderr
+    web = start_web(fake_image, env=env, mounts=mounts)
     yield web
     web.remove()
 

@@ -21,7 +21,7 @@ from tests.image.container import Container, web_url
 from tests.image.image_testlib import MariaDB, Redis
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
-from tests.image.test_image_redis import PASSWORD, TlsRedis, get, tls_redis, when_port_free
+from tests.image.test_image_redis import PASSWORD, TlsRedis, get, tls_redis
 
 pytestmark = [pytest.mark.moodle, pytest.mark.services, pytest.mark.container]
 
@@ -49,7 +49,7 @@ def redis_site(
     deployment = new_deployment("moodle_redis_failures", root, mariadb, redis)
     installed = deployment.run(real_image.tag, image_contract.COMMAND_INSTALL_OR_UPGRADE)
     assert installed.returncode == 0, installed.stderr[-3000:]
-    web = when_port_free(lambda: deployment.start_web(real_image.tag, "web"))
+    web = deployment.start_web(real_image.tag, "web")
     site = RedisSite(deployment, real_image.tag, web, tls_redis)
     yield site
     site.web.remove()
@@ -76,9 +76,7 @@ def test_a_session_lives_in_redis_and_outlives_the_web_task(redis_site: RedisSit
     browser = logged_in()
     session_data = redis_site.redis.cli("HGETALL", f"mdl_session_{browser.cookie('MoodleSession')}")
     redis_site.web.remove()
-    redis_site.web = when_port_free(
-        lambda: redis_site.deployment.start_web(redis_site.deployment_image, "replaced web")
-    )
+    redis_site.web = redis_site.deployment.start_web(redis_site.deployment_image, "replaced web")
 
     status, url, _ = browser.open(web_url("/my/"))
 
