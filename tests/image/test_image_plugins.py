@@ -29,7 +29,9 @@ from tests.image.container import (
     run_container,
 )
 from tests.image.image_testlib import EXIT_CONFIG
-from tests.image.test_image_config_php import REQUIRED, SETUP_STAND_IN, ConfigRun, load_config
+from tests.image.test_image_config_php import REQUIRED, ConfigRun, load_config, run_config
+
+__all__ = ["run_config"]  # the fixture, imported to evaluate config.php
 
 HELPER = IMAGE_DIR / "build" / "install-plugins.php"
 CORE_VERSION = "2025100606.00"
@@ -275,25 +277,6 @@ def test_image_build_installs_the_configured_plugin_and_language_pack(
 
 
 # --- config.php: the language packs' directory and the forced settings ------------------------------------
-
-
-@pytest.fixture(scope="module")
-def run_config(fake_image: str, tmp_path_factory: pytest.TempPathFactory) -> ConfigRun:
-    """The image's config.php in the built image, printing $CFG (as in test_image_config_php.py)."""
-    stand_in = tmp_path_factory.mktemp("config") / "setup.php"
-    stand_in.write_text(SETUP_STAND_IN)
-    stand_in.parent.chmod(0o755)
-    stand_in.chmod(0o644)
-
-    def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        return run_container(
-            fake_image,
-            "php", "-r", 'require getenv("MOODLE_DIR") . "/config.php";',
-            env=env,
-            mounts=[(stand_in, "/var/www/moodle/lib/setup.php", "ro")],
-        )  # fmt: skip
-
-    return run
 
 
 FORCED = {
