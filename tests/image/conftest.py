@@ -25,13 +25,12 @@ from tests.image.container import (
 )
 from tests.image.image_testlib import (
     FAKE_MOODLE_DIR,
-    MariaDB,
     Redis,
     redis_answers,
     require_binaries,
-    running_mariadb,
     wait_until,
 )
+from tests.image.mysql_server import MySQL, running_mysql
 from tests.image.real_moodle import (
     PREVIOUS_SOURCE_VARIABLE,
     SOURCE_VARIABLE,
@@ -144,19 +143,20 @@ def fake_flat_image(release_dir: Path, release_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def mariadb() -> Iterator[MariaDB]:
-    require_binaries("mariadbd", "mariadb-install-db", "mariadb")
-    with running_mariadb() as database:
-        yield database
+def mysql() -> Iterator[MySQL]:
+    """One MySQL server for the session (tests/image/mysql_server.py); each test uses its own database."""
+    require_podman()
+    with running_mysql() as server:
+        yield server
 
 
 @pytest.fixture
-def empty_database(mariadb: MariaDB, request: pytest.FixtureRequest) -> Iterator[str]:
+def empty_database(mysql: MySQL, request: pytest.FixtureRequest) -> Iterator[str]:
     """A new, empty database for one test."""
     name = "t_" + request.node.name.replace("[", "_").replace("]", "").replace("-", "_")[:50]
-    mariadb.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4;")
+    mysql.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4;")
     yield name
-    mariadb.sql(f"DROP DATABASE IF EXISTS {name}")
+    mysql.sql(f"DROP DATABASE IF EXISTS {name}")
 
 
 @pytest.fixture(scope="session")
