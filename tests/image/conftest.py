@@ -39,6 +39,8 @@ from tests.image.real_moodle import (
 )
 
 FAKE_RELEASE_VERSION = "5.1.6"
+BUILD_STAGE = "moodle"
+"""The Dockerfile's stage that unpacks the release and runs image/build/install-plugins.php."""
 
 # The PHP extensions Moodle 5.1's composer.json requires: composer refuses to install without them.
 MOODLE_COMPOSER_EXTENSIONS = (
@@ -112,8 +114,14 @@ def pack_fake_release(release_dir: Path, *, public_layout: bool) -> ReleaseArchi
     return pack_release(tree, release_dir / f"fake-{layout}.tgz", version=FAKE_RELEASE_VERSION)
 
 
-def built(release: ReleaseArchive, release_url: str, tag: str) -> str:
-    build = build_image(tag=tag, release_url=f"{release_url}/{release.path.name}", release=release)
+def built(release: ReleaseArchive, release_url: str, tag: str, *, target: str | None = None) -> str:
+    """The image (or, with `target`, one of the Dockerfile's build stages) built with `release`."""
+    build = build_image(
+        tag=tag,
+        release_url=f"{release_url}/{release.path.name}",
+        release=release,
+        extra_options=["--target", target] if target else (),
+    )
     assert build.result.returncode == 0, build.output[-6000:]
     return tag
 
@@ -129,6 +137,14 @@ def fake_image(fake_release: ReleaseArchive, release_url: str) -> str:
     """The image built from image/Dockerfile with the fake release."""
     require_podman()
     return built(fake_release, release_url, checkout_tag("fake-public"))
+
+
+@pytest.fixture(scope="session")
+def fake_build_stage(fake_release: ReleaseArchive, release_url: str) -> str:
+    """The Dockerfile's `moodle` stage built with the fake release (from the same layers as fake_image): the
+    image's build helpers run in it with the PHP, extensions and tools a real build gives them."""
+    require_podman()
+    return built(fake_release, release_url, checkout_tag("fake-build-stage"), target=BUILD_STAGE)
 
 
 @pytest.fixture(scope="session")
