@@ -24,6 +24,9 @@ const FRESH_INSTALL_MAX_ROWS = ['user' => 2, 'course' => 1];
 // MySQL errors that waiting will not cure: access denied (user, database) and unknown database.
 const PERMANENT_CONNECT_ERRORS = [1044, 1045, 1049];
 
+// Uncaught errors and fatals end the run with one line on stderr and exit code 1.
+require_once(__DIR__ . '/cli-errors.php');
+image_report_errors();
 define('CLI_SCRIPT', true);
 // Only read the configuration: the database may not be reachable, or installed, yet.
 define('ABORT_AFTER_CONFIG', true);
