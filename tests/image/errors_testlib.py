@@ -54,6 +54,13 @@ def before_the_fix(text: str, fix: str, *, replacement: str = "") -> str:
     return text.replace(fix, replacement)
 
 
+def config_php_before_the_fix() -> str:
+    """config.php without the outage handling around Moodle's bootstrap (image/bin/outage.php)."""
+    shipped = (IMAGE_DIR / "moodle" / "config.php").read_text()
+    fix = shipped[shipped.index("require_once('/usr/local/lib/moodle-image/outage.php');") :]
+    return before_the_fix(shipped, fix, replacement="require_once(__DIR__ . '/lib/setup.php');\n")
+
+
 def write_world_readable(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(0o755)

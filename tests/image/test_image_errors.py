@@ -7,15 +7,18 @@ test_image_moodle_errors.py; the table itself is checked in test_image_exit_code
 
 from __future__ import annotations
 
+import http.client
 from pathlib import Path
 
 import pytest
 
-from tests.image.container import run_container
+from moodle_infra import image_contract
+from tests.image.container import Mount, run_container, start_web
 from tests.image.errors_testlib import (
     HANDLER_CALL,
     HELPER_DIR,
     before_the_fix,
+    config_php_before_the_fix,
     disabled_function_env,
     documented_exit_codes,
     error_lines,
@@ -161,6 +164,7 @@ def test_cron_reports_an_uncaught_error_of_moodles_cron_script(prepared_task: Ta
 # Moodle's lib/setup.php as it fails: setup_DB() throws dml_connection_exception with the driver's error as
 # the first line of its debug information, or anything else throws.
 FAILING_SETUP = """<?php
+if (defined('ABORT_AFTER_CONFIG')) { return; }
 class dml_connection_exception extends Exception {
     public $debuginfo = "Connection refused\\n#0 stack trace";
     public function __construct() { parent::__construct('<p>Error: Database connection failed</p>'); }
@@ -194,6 +198,49 @@ def test_a_failing_bootstrap_is_one_plain_line_on_stderr(
     [line] = result.stderr.splitlines()
     assert line.startswith(f"upgrade-plan: ERROR: {reason}")
     assert result.stdout == ""
+
+
+PAGE = "<?php\nrequire '/var/www/moodle/config.php';\necho 'page';\n"
+"""A Moodle page: it starts with config.php."""
+
+
+@pytest.mark.services
+def test_a_page_whose_database_cannot_be_reached_answers_the_outage_503(
+    prepared_task: Task, world_tmp: Path
+) -> None:
+    setup = write_world_readable(world_tmp / "setup" / "setup.php", FAILING_SETUP)
+    page = write_world_readable(world_tmp / "page" / "page.php", PAGE)
+    old_config = write_world_readable(world_tmp / "old" / "config.php", config_php_before_the_fix())
+    mounts: list[Mount] = [
+        *prepared_task.mounts(),
+        (setup, "/var/www/moodle/lib/setup.php", "ro"),
+        (page, "/var/www/moodle/public/page.php", "ro"),
+    ]
+    env = {**prepared_task.env, "SETUP_FAILURE": "database"}
+    answers = {}
+    for name, extra in (("shipped", None), ("before the fix", old_config)):
+        config_mount: list[Mount] = [(extra, "/var/www/moodle/config.php", "ro")] if extra else []
+        web = start_web(prepared_task.image, env=env, mounts=[*mounts, *config_mount])
+        try:
+            answers[name] = web_get("/page.php")
+        finally:
+            web.remove()
+
+    status, headers, body = answers["shipped"]
+    assert status == 503
+    assert headers["retry-after"] == "5"
+    assert headers["cache-control"] == "no-store"
+    assert body == "The site is briefly unavailable. Please try again in a few seconds.\n"
+    # Negative control: Moodle's own answer, a 500.
+    assert answers["before the fix"][0] == 500
+
+
+def web_get(path: str) -> tuple[int, dict[str, str], str]:
+    connection = http.client.HTTPConnection("127.0.0.1", image_contract.CONTAINER_PORT, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    headers = {name.lower(): value for name, value in response.getheaders()}
+    return response.status, headers, response.read().decode(errors="replace")
 
 
 # --- The plan step --------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from tests.image.errors_testlib import (
     HELPER_DIR,
     TcpProxy,
     before_the_fix,
+    config_php_before_the_fix,
     documented_exit_codes,
     error_lines,
     write_world_readable,
@@ -49,11 +50,6 @@ EXIT_UNEXPECTED = 1
 SILENT_FATAL = 255
 OUTAGE_PAGE = "The site is briefly unavailable. Please try again in a few seconds.\n"
 """What image/bin/outage.php answers, for Redis and the database alike."""
-CONFIG_PHP = IMAGE_DIR / "moodle" / "config.php"
-CONFIG_FIX = CONFIG_PHP.read_text()[
-    CONFIG_PHP.read_text().index("require_once('/usr/local/lib/moodle-image/") :
-]
-"""config.php's last lines: the outage handling around Moodle's bootstrap."""
 
 
 @dataclass
@@ -111,11 +107,7 @@ def get(path: str) -> tuple[int, dict[str, str], str]:
 
 
 def old_config(site: Site) -> Mount:
-    """config.php before the fix: Moodle's bootstrap without the outage handling around it."""
-    old = before_the_fix(
-        CONFIG_PHP.read_text(), CONFIG_FIX, replacement="require_once(__DIR__ . '/lib/setup.php');\n"
-    )
-    return (site.old_file("config.php", old), "/var/www/moodle/config.php", "ro")
+    return (site.old_file("config.php", config_php_before_the_fix()), "/var/www/moodle/config.php", "ro")
 
 
 # --- A stopped database ---------------------------------------------------------------------------------
