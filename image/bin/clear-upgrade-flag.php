@@ -4,11 +4,11 @@
 // a run that was stopped part-way, and Moodle would refuse every upgrade until it expires.
 
 require_once(__DIR__ . '/cli-errors.php');
-image_report_errors();
+moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 define('NO_UPGRADE_CHECK', true);
 require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
 // Moodle's bootstrap has replaced the exception handler.
-image_report_errors();
+moodle_image_report_errors();
 
 unset_config('upgraderunning');

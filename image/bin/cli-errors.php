@@ -13,27 +13,28 @@ const EXIT_DATABASE_UNREACHABLE = 3;
 const CLI_FATAL_ERRORS = E_ERROR | E_PARSE | E_CORE_ERROR | E_COMPILE_ERROR;
 
 /** The script's name, as its lines start ("configure-cache"). */
-function image_script_name(): string {
+function moodle_image_script_name(): string {
     return basename($_SERVER['argv'][0] ?? 'php', '.php');
 }
 
 /** One line of plain text: Moodle's messages carry HTML and its debug information several lines. */
-function image_plain(string $text): string {
+function moodle_image_plain(string $text): string {
     // A space before every tag keeps "<p>one</p><p>two</p>" apart as "one two".
-    return trim(preg_replace('/\s+/', ' ', html_entity_decode(strip_tags(str_replace('<', ' <', $text)), ENT_QUOTES)));
+    $text = html_entity_decode(strip_tags(str_replace('<', ' <', $text)), ENT_QUOTES);
+    return trim(preg_replace('/\s+/', ' ', $text));
 }
 
 /** Prints "script: ERROR: reason" on stderr and exits with $exitcode. */
-function image_die(int $exitcode, string $reason): never {
-    fwrite(STDERR, image_script_name() . ': ERROR: ' . image_plain($reason) . "\n");
+function moodle_image_die(int $exitcode, string $reason): never {
+    fwrite(STDERR, moodle_image_script_name() . ': ERROR: ' . moodle_image_plain($reason) . "\n");
     exit($exitcode);
 }
 
 /** The line for an exception nobody caught: its class, message, Moodle's debug information and origin. */
-function image_die_uncaught(Throwable $e): never {
+function moodle_image_die_uncaught(Throwable $e): never {
     $debuginfo = property_exists($e, 'debuginfo') ? strtok((string) $e->debuginfo, "\n") : '';
     $detail = $debuginfo !== '' && $debuginfo !== false ? " ($debuginfo)" : '';
-    image_die(EXIT_UNEXPECTED, 'uncaught ' . get_class($e) . ': ' . $e->getMessage() . $detail
+    moodle_image_die(EXIT_UNEXPECTED, 'uncaught ' . get_class($e) . ': ' . $e->getMessage() . $detail
         . " at {$e->getFile()}:{$e->getLine()}");
 }
 
@@ -41,14 +42,15 @@ function image_die_uncaught(Throwable $e): never {
  * Reports every uncaught exception and fatal error of this script. Call it again after a full Moodle
  * bootstrap (require config.php without ABORT_AFTER_CONFIG), which replaces the exception handler.
  */
-function image_report_errors(): void {
+function moodle_image_report_errors(): void {
     static $registered = false;
-    set_exception_handler('image_die_uncaught');
+    set_exception_handler('moodle_image_die_uncaught');
     if (!$registered) {
         register_shutdown_function(static function (): void {
             $error = error_get_last();
             if ($error !== null && ($error['type'] & CLI_FATAL_ERRORS)) {
-                image_die(EXIT_UNEXPECTED, "PHP fatal error: {$error['message']} at {$error['file']}:{$error['line']}");
+                $where = "{$error['file']}:{$error['line']}";
+                moodle_image_die(EXIT_UNEXPECTED, "PHP fatal error: {$error['message']} at $where");
             }
         });
         $registered = true;

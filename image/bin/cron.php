@@ -4,10 +4,10 @@
 // stderr and an exit code of docs/IMAGE.md's table, where Moodle would print HTML on stdout and exit 1.
 
 require_once(__DIR__ . '/cli-errors.php');
-image_report_errors();
+moodle_image_report_errors();
 try {
     // Moodle's bootstrap inside replaces the exception handler; what it throws still passes through here.
     require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/admin/cli/cron.php');
 } catch (Throwable $e) {
-    image_die_uncaught($e);
+    moodle_image_die_uncaught($e);
 }

@@ -26,7 +26,7 @@ const PERMANENT_CONNECT_ERRORS = [1044, 1045, 1049];
 
 // Uncaught errors and fatals end the run with one line on stderr and exit code 1.
 require_once(__DIR__ . '/cli-errors.php');
-image_report_errors();
+moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 // Only read the configuration: the database may not be reachable, or installed, yet.
 define('ABORT_AFTER_CONFIG', true);

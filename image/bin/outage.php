@@ -38,8 +38,8 @@ function moodle_image_bootstrap_failed(Throwable $e): never {
     }
     if ($unreachable) {
         global $CFG;
-        image_die(EXIT_DATABASE_UNREACHABLE, "the database at {$CFG->dbhost}:{$CFG->dboptions['dbport']} is not "
+        moodle_image_die(EXIT_DATABASE_UNREACHABLE, "the database at {$CFG->dbhost}:{$CFG->dboptions['dbport']} is not "
             . 'reachable: ' . strtok((string) $e->debuginfo, "\n"));
     }
-    image_die_uncaught($e);
+    moodle_image_die_uncaught($e);
 }

@@ -7,14 +7,14 @@
 declare(strict_types=1);
 
 require_once(__DIR__ . '/cli-errors.php');
-image_report_errors();
+moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 // As admin/cli/upgrade.php: no cache may answer for code and a database that may not match yet.
 define('CACHE_DISABLE_ALL', true);
 // Moodle's own CLI scripts run against a database that an upgrade is pending for; so does this one.
 require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
 // Moodle's bootstrap has replaced the exception handler.
-image_report_errors();
+moodle_image_report_errors();
 require_once($CFG->libdir . '/adminlib.php');
 
 // The code's core version, read the way admin/cli/upgrade.php reads it.

@@ -25,7 +25,7 @@ HELPER_DIR = "/usr/local/lib/moodle-image"
 PHP_CLI_SCAN_DIR = "/etc/php/8.4/cli/conf.d"
 FORCED_INI_DIR = "/run/forced-failure"
 
-HANDLER_CALL = "image_report_errors();\n"
+HANDLER_CALL = "moodle_image_report_errors();\n"
 """What each script calls to report its uncaught errors and fatals (image/bin/cli-errors.php)."""
 
 

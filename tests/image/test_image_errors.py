@@ -63,7 +63,7 @@ def php(image: str, root: Path, code: str) -> tuple[int, str, str]:
 def test_a_failure_after_moodle_silenced_errors_is_one_plain_line_and_exit_1(
     fake_image: str, world_tmp: Path, failure: str
 ) -> None:
-    handlers = f"require '{HELPER_DIR}/cli-errors.php'; image_report_errors();"
+    handlers = f"require '{HELPER_DIR}/cli-errors.php'; moodle_image_report_errors();"
     reported = f"{handlers} {MOODLE_SILENCES_ERRORS} {failure}"
     silent = f"{MOODLE_SILENCES_ERRORS} {failure}"
 
@@ -82,7 +82,7 @@ def test_a_failure_after_moodle_silenced_errors_is_one_plain_line_and_exit_1(
 
 def test_the_reason_is_in_the_line(fake_image: str, world_tmp: Path) -> None:
     code = (
-        f"require '{HELPER_DIR}/cli-errors.php'; image_report_errors(); error_reporting(0);"
+        f"require '{HELPER_DIR}/cli-errors.php'; moodle_image_report_errors(); error_reporting(0);"
         "throw new RuntimeException('<p>Broken</p><p>twice</p>');"
     )
 

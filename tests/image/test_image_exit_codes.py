@@ -68,6 +68,6 @@ def test_no_script_calls_clilib_without_loading_it(script: Path) -> None:
 def test_the_clilib_check_catches_configure_caches_old_call() -> None:
     """Negative control: configure-cache as it was, with clilib's cli_error()."""
     source = (BIN / "configure-cache.php").read_text()
-    old = before_the_fix(source, "image_die(EXIT_CACHE_SETUP_FAILED,", replacement="cli_error(")
+    old = before_the_fix(source, "moodle_image_die(EXIT_CACHE_SETUP_FAILED,", replacement="cli_error(")
 
     assert clilib_calls_without_clilib(old) == ["cli_error"]

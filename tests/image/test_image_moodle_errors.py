@@ -178,6 +178,10 @@ AFTER_BOOTSTRAP = "// Moodle's bootstrap has replaced the exception handler.\n" 
 # --- Redis down -----------------------------------------------------------------------------------------
 
 
+CACHE_SETUP_FAILURE = "moodle_image_die(EXIT_CACHE_SETUP_FAILED,"
+"""configure-cache's call when Redis does not answer; clilib's cli_error() before the fix."""
+
+
 def test_redis_down_stops_install_or_upgrade_with_exit_6_and_says_so(site: Site) -> None:
     closed_port = str(free_port())
     configure_cache = (IMAGE_DIR / "bin" / "configure-cache.php").read_text()
@@ -185,7 +189,7 @@ def test_redis_down_stops_install_or_upgrade_with_exit_6_and_says_so(site: Site)
     old = site.old_file(
         "configure-cache.php",
         before_the_fix(
-            before_the_fix(configure_cache, "image_die(EXIT_CACHE_SETUP_FAILED,", replacement="cli_error("),
+            before_the_fix(configure_cache, CACHE_SETUP_FAILURE, replacement="cli_error("),
             AFTER_BOOTSTRAP,
         ),
     )
