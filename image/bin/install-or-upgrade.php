@@ -399,6 +399,11 @@ $db = connect_when_ready($CFG, seconds_from_env('MOODLE_DB_WAIT_SECONDS', 300));
 // Lock names are server-wide: name this site's database and prefix (MySQL allows 64 characters).
 $lockname = substr("{$CFG->dbname}.{$CFG->prefix}install_or_upgrade", 0, 64);
 acquire_lock($db, $lockname, seconds_from_env('MOODLE_LOCK_WAIT_SECONDS', 3600));
+// Every step but the plan, which changes nothing, runs Moodle's CLI scripts, and they refuse to start while
+// the flag is set; under the lock no upgrade can be running.
+if ($step !== STEP_PLAN && site_state($db, $CFG->prefix) === 'installed') {
+    clear_stale_upgrade_flag($db, $CFG->prefix);
+}
 if (run_upgrade_step($step, $db, $CFG, $moodledir)) {
     $db->close();
     say('done');
@@ -411,8 +416,6 @@ if ($state === 'unfinished') {
     $state = 'empty';
 }
 if ($state === 'installed') {
-    // Only the steps that upgrade touch the flag: plan, finish and hold change nothing in the database.
-    clear_stale_upgrade_flag($db, $CFG->prefix);
     upgrade_if_pending($moodledir);
 } else {
     install($moodledir);

@@ -11,6 +11,9 @@ moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 // As admin/cli/upgrade.php: no cache may answer for code and a database that may not match yet.
 define('CACHE_DISABLE_ALL', true);
+// Reads the site even while Moodle's `upgraderunning` flag is set (a stopped upgrade leaves it): Moodle's
+// bootstrap would otherwise refuse to run, or delete the flag once it expired. The plan changes nothing.
+define('NO_UPGRADE_CHECK', true);
 // Moodle's own CLI scripts run against a database that an upgrade is pending for; so does this one.
 require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
 // Moodle's bootstrap has replaced the exception handler.

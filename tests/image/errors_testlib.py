@@ -25,6 +25,8 @@ HELPER_DIR = "/usr/local/lib/moodle-image"
 PHP_CLI_SCAN_DIR = "/etc/php/8.4/cli/conf.d"
 FORCED_INI_DIR = "/run/forced-failure"
 
+PLAN_LEAVES_THE_FLAG = "$step !== STEP_PLAN && "
+"""The condition that keeps the plan step from clearing a stale upgrade flag (install-or-upgrade.php)."""
 HANDLER_CALL = "moodle_image_report_errors();\n"
 """What each script calls to report its uncaught errors and fatals (image/bin/cli-errors.php)."""
 

@@ -17,6 +17,7 @@ from tests.image.container import Mount, run_container, start_web
 from tests.image.errors_testlib import (
     HANDLER_CALL,
     HELPER_DIR,
+    PLAN_LEAVES_THE_FLAG,
     before_the_fix,
     config_php_before_the_fix,
     disabled_function_env,
@@ -248,11 +249,6 @@ def web_get(path: str) -> tuple[int, dict[str, str], str]:
 
 NOTHING_PENDING = '{"pending":false,"from":{},"to":{},"plugins":[],"downgrades":[]}'
 """What the fake upgrade-plan.php prints: the plan of a site that is up to date."""
-OLD_FLAG_CLEARING = (
-    "if (site_state($db, $CFG->prefix) === 'installed') {\n"
-    "    clear_stale_upgrade_flag($db, $CFG->prefix);\n}\n"
-)
-"""Where install-or-upgrade cleared a stale flag before this change: before any step ran, the plan too."""
 
 
 def plan_and_upgrade(
@@ -283,10 +279,8 @@ def test_the_plan_step_leaves_a_stale_upgrade_flag_to_the_upgrade(
     prepared_task: Task, mariadb: MariaDB, world_tmp: Path
 ) -> None:
     shipped = (IMAGE_DIR / "bin" / "install-or-upgrade.php").read_text()
-    anchor = "if (run_upgrade_step("
     old = write_world_readable(
-        world_tmp / "old" / "install-or-upgrade.php",
-        before_the_fix(shipped, anchor, replacement=OLD_FLAG_CLEARING + anchor),
+        world_tmp / "old" / "install-or-upgrade.php", before_the_fix(shipped, PLAN_LEAVES_THE_FLAG)
     )
 
     plan, upgrade = plan_and_upgrade(prepared_task, mariadb, [])

@@ -26,6 +26,7 @@ from tests.image.container import Container, Mount, free_port, run_container, st
 from tests.image.errors_testlib import (
     HANDLER_CALL,
     HELPER_DIR,
+    PLAN_LEAVES_THE_FLAG,
     TcpProxy,
     before_the_fix,
     config_php_before_the_fix,
@@ -240,16 +241,18 @@ def test_a_fatal_error_after_moodles_bootstrap_is_reported_with_exit_1(site: Sit
 
 
 def test_an_uncaught_error_in_moodles_cron_is_reported_with_exit_1(site: Site) -> None:
-    """Moodle's cron records its process id (getmypid) with each run; without it PHP throws."""
-    directory = site.root / "without-getmypid"
-    write_world_readable(directory / "99-forced.ini", "disable_functions = getmypid\n")
+    """Moodle's cron collects garbage (gc_collect_cycles) after each run of its tasks, which its bootstrap
+    never does; without the function PHP throws there."""
+    directory = site.root / "without-gc_collect_cycles"
+    write_world_readable(directory / "99-forced.ini", "disable_functions = gc_collect_cycles\n")
     scan = {"PHP_INI_SCAN_DIR": f"/etc/php/8.4/cli/conf.d:{directory}"}
 
     result = site.run("cron", "--once", mounts=[(directory, str(directory), "ro")], **scan)
 
     assert result.returncode == EXIT_UNEXPECTED, result.stdout[-2000:] + result.stderr[-2000:]
     [line] = error_lines(result.stderr, "cron")
-    assert "Call to undefined function getmypid()" in line
+    assert "Call to undefined function gc_collect_cycles() at " in line
+    assert "/lib/classes/cron.php:" in line
 
 
 # --- The plan step --------------------------------------------------------------------------------------
@@ -263,22 +266,35 @@ def table_checksums(mariadb: MariaDB, database: str) -> dict[str, str]:
     return dict(line.split("\t") for line in mariadb.sql(f"CHECKSUM TABLE {names}").splitlines())
 
 
-def test_the_plan_step_changes_nothing_in_the_database(site: Site, mariadb: MariaDB) -> None:
+@pytest.mark.parametrize(
+    "expires", ["UNIX_TIMESTAMP() + 300", "UNIX_TIMESTAMP() - 60"], ids=["fresh", "expired"]
+)
+def test_the_plan_step_changes_nothing_in_the_database(site: Site, mariadb: MariaDB, expires: str) -> None:
+    """Not even a stale upgrade flag, which Moodle's own bootstrap refuses (fresh) or deletes (expired)."""
     database = site.deployment.env["MOODLE_DB_NAME"]
-    mariadb.sql(
-        f"INSERT INTO {database}.mdl_config (name, value) VALUES ('upgraderunning', UNIX_TIMESTAMP() + 300)"
+    install_or_upgrade = f"{HELPER_DIR}/install-or-upgrade.php"
+    old = site.old_file(
+        "install-or-upgrade.php",
+        before_the_fix((IMAGE_DIR / "bin" / "install-or-upgrade.php").read_text(), PLAN_LEAVES_THE_FLAG),
     )
-    try:
-        before = table_checksums(mariadb, database)
-        plan = site.run(INSTALL, MOODLE_INSTALL_OR_UPGRADE_STEP="plan")
-        after = table_checksums(mariadb, database)
-    finally:
-        mariadb.sql(f"DELETE FROM {database}.mdl_config WHERE name = 'upgraderunning'")
+    changed = {}
+    old_mounts: list[Mount] = [(old, install_or_upgrade, "ro")]
+    for name, mounts in (("shipped", []), ("before the fix", old_mounts)):
+        mariadb.sql(f"INSERT INTO {database}.mdl_config (name, value) VALUES ('upgraderunning', {expires})")
+        try:
+            before = table_checksums(mariadb, database)
+            plan = site.run(INSTALL, mounts=mounts, MOODLE_INSTALL_OR_UPGRADE_STEP="plan")
+            after = table_checksums(mariadb, database)
+        finally:
+            mariadb.sql(f"DELETE FROM {database}.mdl_config WHERE name = 'upgraderunning'")
+        assert plan.returncode == 0, plan.stderr[-3000:]
+        assert '"action":"none"' in plan.stderr
+        assert len(before) > 400
+        changed[name] = [table for table, checksum in after.items() if before[table] != checksum]
 
-    assert plan.returncode == 0, plan.stderr[-3000:]
-    assert '"action":"none"' in plan.stderr
-    assert len(before) > 400
-    assert {name: value for name, value in after.items() if before[name] != value} == {}
+    assert changed["shipped"] == []
+    # Negative control: the plan step as it was cleared the flag.
+    assert changed["before the fix"] == [f"{database}.mdl_config"]
 
 
 # --- Files that are no entry point ----------------------------------------------------------------------
