@@ -9,9 +9,13 @@ declare(strict_types=1);
 
 const EXIT_UNKNOWN_SETTINGS = 11;
 
+require_once(__DIR__ . '/cli-errors.php');
+moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 $moodledir = getenv('MOODLE_DIR') ?: '/var/www/moodle';
 require($moodledir . '/config.php');
+// Moodle's bootstrap has replaced the exception handler.
+moodle_image_report_errors();
 require_once($CFG->libdir . '/adminlib.php');
 
 /** Every "plugin/name" (core settings as "core/name") on Moodle's admin pages. */

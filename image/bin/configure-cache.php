@@ -7,8 +7,15 @@
 // install-or-upgrade.php after the database is up to date (new definitions of an upgrade are mapped then).
 // Writes $CFG->dataroot/muc/config.php.
 
+// install-or-upgrade reports its failure as its own exit code 6.
+const EXIT_CACHE_SETUP_FAILED = 6;
+
+require_once(__DIR__ . '/cli-errors.php');
+moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
+// Moodle's bootstrap has replaced the exception handler.
+moodle_image_report_errors();
 require_once($CFG->dirroot . '/cache/stores/persistentredis/lib.php');
 
 use core_cache\config_writer;
@@ -39,7 +46,8 @@ $local = ['path' => $CFG->localcachedir . '/muc', 'autocreate' => 1];
 // Never point the caches at a server that does not answer.
 $probe = new cachestore_persistentredis(REDIS_STORE, $redis);
 if (!$probe->is_ready()) {
-    cli_error("The Redis server {$redis['server']} is not reachable with the configured settings.");
+    moodle_image_die(EXIT_CACHE_SETUP_FAILED, "Redis at {$redis['server']} is not reachable with the configured settings "
+        . '(host, port, TLS, AUTH token): not pointing the caches at it.');
 }
 
 $writer = config_writer::instance();

@@ -75,21 +75,21 @@ run_web() {
     exit "$((status == 0 ? 1 : status))"
 }
 
-# Moodle's cron in keep-alive mode, restarted after each keep-alive period; `--once` runs every due task
-# once and returns cron's exit status. A failing cron run stops the container, so that ECS restarts and
-# reports it.
+# Moodle's cron (through cron.php, which puts its failures on stderr in one plain line) in keep-alive mode,
+# restarted after each keep-alive period; `--once` runs every due task once and returns cron's exit status.
+# A failing cron run stops the container, so that ECS restarts and reports it.
 run_cron() {
     [ $# -eq 0 ] || [ "$*" = "--once" ] || usage
     preflight
     if [ "${1:-}" = "--once" ]; then
-        exec php "$MOODLE_DIR/admin/cli/cron.php" --keep-alive=0
+        exec php "$HELPER_DIR/cron.php" --keep-alive=0
     fi
 
     local stopping=false status=0 cron_pid=""
     # Moodle's cron finishes the task it is running on SIGTERM.
     trap 'stopping=true; kill -TERM $cron_pid 2>/dev/null || true' TERM INT
     while true; do
-        php "$MOODLE_DIR/admin/cli/cron.php" --keep-alive="${MOODLE_CRON_KEEP_ALIVE_SECONDS:-180}" &
+        php "$HELPER_DIR/cron.php" --keep-alive="${MOODLE_CRON_KEEP_ALIVE_SECONDS:-180}" &
         cron_pid=$!
         wait "$cron_pid" || status=$?
         if [ "$stopping" = true ]; then

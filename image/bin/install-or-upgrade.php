@@ -24,6 +24,9 @@ const FRESH_INSTALL_MAX_ROWS = ['user' => 2, 'course' => 1];
 // MySQL errors that waiting will not cure: access denied (user, database) and unknown database.
 const PERMANENT_CONNECT_ERRORS = [1044, 1045, 1049];
 
+// Uncaught errors and fatals end the run with one line on stderr and exit code 1.
+require_once(__DIR__ . '/cli-errors.php');
+moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 // Only read the configuration: the database may not be reachable, or installed, yet.
 define('ABORT_AFTER_CONFIG', true);
@@ -396,7 +399,9 @@ $db = connect_when_ready($CFG, seconds_from_env('MOODLE_DB_WAIT_SECONDS', 300));
 // Lock names are server-wide: name this site's database and prefix (MySQL allows 64 characters).
 $lockname = substr("{$CFG->dbname}.{$CFG->prefix}install_or_upgrade", 0, 64);
 acquire_lock($db, $lockname, seconds_from_env('MOODLE_LOCK_WAIT_SECONDS', 3600));
-if (site_state($db, $CFG->prefix) === 'installed') {
+// Every step but the plan, which changes nothing, runs Moodle's CLI scripts, and they refuse to start while
+// the flag is set; under the lock no upgrade can be running.
+if ($step !== STEP_PLAN && site_state($db, $CFG->prefix) === 'installed') {
     clear_stale_upgrade_flag($db, $CFG->prefix);
 }
 if (run_upgrade_step($step, $db, $CFG, $moodledir)) {

@@ -5,6 +5,8 @@
 
 const EXIT_DATAROOT_NOT_PREPARED = 8;
 
+require_once(__DIR__ . '/cli-errors.php');
+moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 define('ABORT_AFTER_CONFIG', true);
 require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
@@ -12,7 +14,6 @@ require(__DIR__ . '/site-marker.php');
 
 $problem = site_marker_problem($CFG);
 if ($problem !== null) {
-    fwrite(STDERR, "preflight: ERROR: $problem. Run install-or-upgrade with this task's configuration "
-        . "first (the pipeline does before every rollout), or mount the data directory of this site.\n");
-    exit(EXIT_DATAROOT_NOT_PREPARED);
+    moodle_image_die(EXIT_DATAROOT_NOT_PREPARED, "$problem. Run install-or-upgrade with this task's configuration first "
+        . '(the pipeline does before every rollout), or mount the data directory of this site.');
 }

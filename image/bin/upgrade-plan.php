@@ -6,11 +6,18 @@
 
 declare(strict_types=1);
 
+require_once(__DIR__ . '/cli-errors.php');
+moodle_image_report_errors();
 define('CLI_SCRIPT', true);
 // As admin/cli/upgrade.php: no cache may answer for code and a database that may not match yet.
 define('CACHE_DISABLE_ALL', true);
+// Reads the site even while Moodle's `upgraderunning` flag is set (a stopped upgrade leaves it): Moodle's
+// bootstrap would otherwise refuse to run, or delete the flag once it expired. The plan changes nothing.
+define('NO_UPGRADE_CHECK', true);
 // Moodle's own CLI scripts run against a database that an upgrade is pending for; so does this one.
 require((getenv('MOODLE_DIR') ?: '/var/www/moodle') . '/config.php');
+// Moodle's bootstrap has replaced the exception handler.
+moodle_image_report_errors();
 require_once($CFG->libdir . '/adminlib.php');
 
 // The code's core version, read the way admin/cli/upgrade.php reads it.

@@ -159,4 +159,11 @@ if ($configproblems) {
 }
 unset($configproblems, $configvalue, $configflag, $redistls, $smtphost, $noreplyaddress);
 
-require_once(__DIR__ . '/lib/setup.php');
+// The same answer for every outage (docs/IMAGE.md): a database Moodle cannot reach gives the web's short 503,
+// like Redis, and the CLI's exit code 3 with one plain line on stderr.
+require_once('/usr/local/lib/moodle-image/outage.php');
+try {
+    require_once(__DIR__ . '/lib/setup.php');
+} catch (Throwable $bootstrapfailure) {
+    moodle_image_bootstrap_failed($bootstrapfailure);
+}

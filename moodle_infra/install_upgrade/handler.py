@@ -45,6 +45,7 @@ MAINTENANCE_LIFTED = "MAINTENANCE LIFTED"
 """Logged by the finish step when it lifts the page: the alarm's way back to OK."""
 
 EXIT_CODE_MEANINGS = {
+    1: "unexpected failure (the task's last ERROR line says why)",
     2: "configuration missing",
     3: "database not reachable in time",
     4: "another install-or-upgrade held the lock too long",

@@ -57,6 +57,15 @@ FORBIDDEN_FILES = (
     "admin/environment.xml",
     "README.md",
     "config.php",
+    # No entry points (nginx.conf): class files, database definitions, strings, templates, JavaScript and YUI
+    # sources, command-line scripts.
+    "lib/classes/secret.php",
+    "mod/forum/db/access.php",
+    "lang/en/moodle.php",
+    "lib/templates/secret.mustache",
+    "lib/amd/src/secret.js",
+    "lib/yui/src/secret/js/secret.js",
+    "admin/cli/secret.php",
 )
 """Files in the web root that nginx must never serve; the fake release carries each with a secret."""
 

@@ -47,10 +47,14 @@ ELASTICACHE_ROOTS = {
 PLUGIN = "/var/www/moodle/public/cache/stores/persistentredis"
 PASSWORD = "redis-two-ca-auth"
 PROBE_PATH = "/redis-probe.php"
+OUTAGE_PHP = "/usr/local/lib/moodle-image/outage.php"
+"""The image's 503 for outages, which config.php loads before Moodle runs the plugin."""
 
-# Connects as the session handler does, then answers with the connection's id; a failure ends the request
-# the way the handler ends it (503). ?ca=PATH overrides the CA file, ?host=NAME the name.
+# Connects as the session handler does, after what config.php loads, then answers with the connection's id;
+# a failure ends the request the way the handler ends it (503). ?ca=PATH overrides the CA file, ?host=NAME
+# the name.
 PROBE = f"""<?php
+require '{OUTAGE_PHP}';
 require '{PLUGIN}/classes/connection.php';
 use cachestore_persistentredis\\connection;
 try {{

@@ -103,7 +103,9 @@ def test_client_address_is_the_rightmost_untrusted_forwarded_address(web: WebTas
     assert probe(web, headers=forwarded)["remote_addr"] == "203.0.113.9"
 
 
-@pytest.mark.parametrize("path", ["/" + name for name in FORBIDDEN_FILES])
+@pytest.mark.parametrize(
+    "path", ["/" + name for name in FORBIDDEN_FILES] + ["/config.php/", "/config.php/index.php/x"]
+)
 def test_internal_files_are_not_served(web: WebTask, path: str) -> None:
     response = get(web, path)
 
@@ -113,7 +115,13 @@ def test_internal_files_are_not_served(web: WebTask, path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/rest/v2/core/templates/boost/core/loading?lang=en", "/missing.php?id=3"]
+    "path",
+    [
+        "/api/rest/v2/core/templates/boost/core/loading?lang=en",
+        "/missing.php?id=3",
+        # Under a directory of no entry points, but no file: the router's, as any other such path.
+        "/lib/classes/missing.php?id=3",
+    ],
 )
 def test_paths_that_are_no_file_go_to_moodles_router(web: WebTask, path: str) -> None:
     response = get(web, path)

@@ -48,20 +48,13 @@ final class connection {
     }
 
     /**
-     * Ends a web request that cannot work without Redis with a 503, logging why; the page names no address.
+     * Ends a web request that cannot work without Redis with the image's 503 for outages (the same as for the
+     * database: moodle_image_unavailable(), loaded by config.php), logging why; the page names no address.
      *
      * @param \Throwable $e what failed
      */
     public static function refuse_request(\Throwable $e): never {
-        error_log('Redis is unavailable: ' . $e->getMessage());
-        if (!headers_sent()) {
-            http_response_code(503);
-            header('Retry-After: 5');
-            header('Cache-Control: no-store');
-            header('Content-Type: text/plain; charset=utf-8');
-        }
-        echo "The site is briefly unavailable. Please try again in a few seconds.\n";
-        exit(1);
+        moodle_image_unavailable('Redis is unavailable: ' . $e->getMessage());
     }
 
     /**
