@@ -1,6 +1,7 @@
 """PipelineStack: the self-mutating CDK pipeline in the tooling account, and what it needs there."""
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from moodle_infra.moodle_image import IMAGE_DIRECTORY
 from pipeline.acknowledgments import acknowledge_pipeline_findings
 from pipeline.approval_step import ReleaseFacts, ReviewLinks, promotion_approval
 from pipeline.artifact_store import ArtifactStore
+from pipeline.connection_permissions import grant_both_connection_prefixes
 from pipeline.image_build_step import image_build_step
 from pipeline.image_repository import ImageRepository
 from pipeline.image_tag import image_tag
@@ -26,9 +28,18 @@ from stages.moodle_stage import MoodleStage
 PACKAGE_JSON = Path(__file__).resolve().parent.parent / "package.json"
 
 
+def pinned_npm_version(package: str) -> str:
+    """The exact version package.json (and so package-lock.json) pins ``package`` to: what the
+    pipeline's CodeBuild steps install globally is what ``npm ci`` installs here, no drift."""
+    version = str(json.loads(PACKAGE_JSON.read_text())["devDependencies"][package])
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise ValueError(f"package.json: devDependencies.{package} must be an exact version, got {version!r}")
+    return version
+
+
 def pinned_cdk_cli_version() -> str:
-    """The CLI that self-mutation runs is the one ``npm ci`` installs for synthesis: no drift."""
-    return str(json.loads(PACKAGE_JSON.read_text())["devDependencies"]["aws-cdk"])
+    """The CLI that self-mutation and the permissions check run."""
+    return pinned_npm_version("aws-cdk")
 
 
 class PipelineStack(Stack):
@@ -80,6 +91,8 @@ class PipelineStack(Stack):
             enable_key_rotation=True,
             publish_assets_in_parallel=False,
             cli_version=pinned_cdk_cli_version(),
+            # CDK Pipelines would install cdk-assets@latest in the asset publishing steps.
+            cdk_assets_cli_version=pinned_npm_version("cdk-assets"),
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(
                     build_image=codebuild.LinuxBuildImage.STANDARD_7_0
@@ -142,6 +155,7 @@ class PipelineStack(Stack):
 
         pipeline.build_pipeline()
         name_synth_variables(pipeline.pipeline)
+        grant_both_connection_prefixes(self, connection_arn=tooling.connection_arn)
         pin_security_check(pipeline, cli_version=pinned_cdk_cli_version())
         notifications = PipelineNotifications(
             self, "Notifications", pipeline=pipeline.pipeline, email=tooling.notification_email

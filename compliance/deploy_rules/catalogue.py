@@ -6,6 +6,7 @@ from compliance.deploy_rules import (
     autoscaled_desired_count,
     backup_plans,
     codebuild_node_runtime,
+    connection_prefixes,
     cross_account_images,
     cross_stack_references,
     custom_resource_teardown,
@@ -14,6 +15,7 @@ from compliance.deploy_rules import (
     elasticache_replication,
     lambda_runtimes,
     log_delivery_buckets,
+    npm_pins,
     pipeline_cross_account,
     rds_engine_version,
     rds_instance_settings,
@@ -47,6 +49,8 @@ RULES: tuple[DeployRule, ...] = (
     backup_plans.RULE,
     unique_physical_names.RULE,
     default_quotas.RULE,
+    connection_prefixes.RULE,
+    npm_pins.RULE,
 )
 
 
