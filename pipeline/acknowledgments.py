@@ -125,6 +125,7 @@ def acknowledge_pipeline_findings(
     pipeline: pipelines.CodePipeline,
     image_build: pipelines.CodeBuildStep,
     smoke_tests: Iterable[pipelines.CodeBuildStep],
+    ecr_steps: Iterable[pipelines.CodeBuildStep],
 ) -> None:
     """Call after ``build_pipeline()``: the roles, projects and support stacks exist only then."""
     stack = Stack.of(pipeline)
@@ -185,8 +186,8 @@ def acknowledge_pipeline_findings(
     )
     _acknowledge_project(image_build.project, {**read_artifacts, ANY_RESOURCE: REGISTRY_LOGIN_REASON})
     skip_checkov(_role_policy(image_build.project), "CKV_AWS_107", REGISTRY_LOGIN_REASON)
-    for smoke_test in smoke_tests:
-        _acknowledge_project(smoke_test.project, read_artifacts)
+    for step in (*smoke_tests, *ecr_steps):
+        _acknowledge_project(step.project, read_artifacts)
     _acknowledge_permissions_check(pipeline, read_artifacts)
 
 

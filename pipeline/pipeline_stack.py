@@ -21,6 +21,7 @@ from pipeline.image_repository import ImageRepository
 from pipeline.image_tag import image_tag
 from pipeline.node_runtime import nodejs_build_spec, pin_security_check
 from pipeline.notifications import PipelineNotifications
+from pipeline.promotion_step import promotion_steps
 from pipeline.smoke_test_step import smoke_test_step
 from pipeline.synth_step import name_synth_variables, synth_step
 from stages.moodle_stage import MoodleStage
@@ -114,6 +115,7 @@ class PipelineStack(Stack):
             "MoodleImages",
             config=tooling,
             pulling_accounts=[environment.account for environment in environments],
+            environments=[environment.name for environment in environments],
         )
         build_args = dict(image_build_args or {})
         image = images.image(image_tag(image_directory, build_args=build_args))
@@ -130,6 +132,7 @@ class PipelineStack(Stack):
             source=source, repository=images.repository, tag=image.tag, build_args=build_args
         )
         smoke_tests: list[pipelines.CodeBuildStep] = []
+        ecr_steps: list[pipelines.CodeBuildStep] = []
         tested: EnvironmentConfig | None = None
         for environment in environments:
             stage = MoodleStage(self, environment.name.title(), config=environment, image=image)
@@ -144,13 +147,19 @@ class PipelineStack(Stack):
             broadening = pipelines.ConfirmPermissionsBroadening(
                 f"Permissions-{environment.name}", stage=stage
             )
+            promotion = promotion_steps(
+                source=source, repository=images.repository, environment=environment.name, image_tag=image.tag
+            )
+            ecr_steps += [promotion.mark, promotion.release]
             if tested is None:
-                before_deploy: list[pipelines.Step] = [image_build, broadening]
+                promotion.mark.add_step_dependency(image_build)
+                before_deploy: list[pipelines.Step] = [image_build, broadening, promotion.mark]
             else:
                 approval = promotion_approval(tested=tested, target=environment, release=release, links=links)
                 approval.add_step_dependency(broadening)
-                before_deploy = [broadening, approval]
-            pipeline.add_stage(stage, pre=before_deploy, post=[smoke_test])
+                promotion.mark.add_step_dependency(approval)
+                before_deploy = [broadening, approval, promotion.mark]
+            pipeline.add_stage(stage, pre=before_deploy, post=[smoke_test, promotion.release])
             tested = environment
 
         pipeline.build_pipeline()
@@ -160,7 +169,9 @@ class PipelineStack(Stack):
         notifications = PipelineNotifications(
             self, "Notifications", pipeline=pipeline.pipeline, email=tooling.notification_email
         )
-        acknowledge_pipeline_findings(pipeline=pipeline, image_build=image_build, smoke_tests=smoke_tests)
+        acknowledge_pipeline_findings(
+            pipeline=pipeline, image_build=image_build, smoke_tests=smoke_tests, ecr_steps=ecr_steps
+        )
 
         CfnOutput(self, "PipelineName", value=pipeline.pipeline.pipeline_name, description="CodePipeline")
         CfnOutput(
