@@ -24,6 +24,7 @@ from pipeline.notifications import PipelineNotifications
 from pipeline.promotion_step import promotion_steps
 from pipeline.smoke_test_step import smoke_test_step
 from pipeline.synth_step import name_synth_variables, synth_step
+from pipeline.vulnerability_gate_step import registry_scanning, vulnerability_gate
 from stages.moodle_stage import MoodleStage
 
 PACKAGE_JSON = Path(__file__).resolve().parent.parent / "package.json"
@@ -117,20 +118,33 @@ class PipelineStack(Stack):
             pulling_accounts=[environment.account for environment in environments],
             environments=[environment.name for environment in environments],
         )
+        registry_scanning(
+            self, repository_name=tooling.image_repository_name, config=tooling.vulnerability_gate
+        )
         build_args = dict(image_build_args or {})
         image = images.image(image_tag(image_directory, build_args=build_args))
+        gate = vulnerability_gate(
+            self,
+            source=source,
+            repository=images.repository,
+            image_tag=image.tag,
+            config=tooling.vulnerability_gate,
+        )
         release = ReleaseFacts(
             moodle_version=config.moodle_release.version,
             moodle_sha256=config.moodle_release.sha256,
             image_tag=image.tag,
         )
         links = ReviewLinks(
-            compliance_results=synth.results_url, acknowledgment_changes=synth.acknowledgment_changes
+            compliance_results=synth.results_url,
+            acknowledgment_changes=synth.acknowledgment_changes,
+            vulnerability_summary=gate.summary,
         )
 
         image_build = image_build_step(
             source=source, repository=images.repository, tag=image.tag, build_args=build_args
         )
+        gate.step.add_step_dependency(image_build)
         smoke_tests: list[pipelines.CodeBuildStep] = []
         ecr_steps: list[pipelines.CodeBuildStep] = []
         tested: EnvironmentConfig | None = None
@@ -152,8 +166,8 @@ class PipelineStack(Stack):
             )
             ecr_steps += [promotion.mark, promotion.release]
             if tested is None:
-                promotion.mark.add_step_dependency(image_build)
-                before_deploy: list[pipelines.Step] = [image_build, broadening, promotion.mark]
+                promotion.mark.add_step_dependency(gate.step)
+                before_deploy: list[pipelines.Step] = [image_build, gate.step, broadening, promotion.mark]
             else:
                 approval = promotion_approval(tested=tested, target=environment, release=release, links=links)
                 approval.add_step_dependency(broadening)
@@ -170,7 +184,11 @@ class PipelineStack(Stack):
             self, "Notifications", pipeline=pipeline.pipeline, email=tooling.notification_email
         )
         acknowledge_pipeline_findings(
-            pipeline=pipeline, image_build=image_build, smoke_tests=smoke_tests, ecr_steps=ecr_steps
+            pipeline=pipeline,
+            image_build=image_build,
+            vulnerability_gate=gate.step,
+            smoke_tests=smoke_tests,
+            ecr_steps=ecr_steps,
         )
 
         CfnOutput(self, "PipelineName", value=pipeline.pipeline.pipeline_name, description="CodePipeline")

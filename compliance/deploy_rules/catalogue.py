@@ -13,6 +13,7 @@ from compliance.deploy_rules import (
     default_quotas,
     ecs_efs_volumes,
     elasticache_replication,
+    image_scanning,
     lambda_runtimes,
     log_delivery_buckets,
     npm_pins,
@@ -25,6 +26,7 @@ from compliance.deploy_rules import (
     unique_physical_names,
     vpc_origin,
     waf_web_acl,
+    weak_references,
 )
 from compliance.deploy_rules.model import DeployRule, StackTemplate, Violation
 
@@ -51,6 +53,8 @@ RULES: tuple[DeployRule, ...] = (
     default_quotas.RULE,
     connection_prefixes.RULE,
     npm_pins.RULE,
+    weak_references.RULE,
+    image_scanning.RULE,
 )
 
 

@@ -10,6 +10,7 @@ from aws_cdk import App, Stack, pipelines
 from aws_cdk import aws_ecr as ecr
 from aws_cdk.assertions import Template
 
+from compliance.deploy_rules.model import as_list
 from moodle_infra.config import ProjectConfig
 from pipeline.image_build_step import IMAGE_BUILDSPEC, image_build_step
 from pipeline.image_repository import PROMOTED_IMAGE_CEILING, PULL_ACTIONS
@@ -17,6 +18,7 @@ from pipeline.node_runtime import CODEBUILD_NODEJS
 from pipeline.pipeline_stack import PipelineStack, pinned_cdk_cli_version
 from pipeline.promotion_step import MARK_ACTIONS, RELEASE_ACTIONS
 from pipeline.promotion_tags import KEPT_PROMOTIONS
+from pipeline.vulnerability_gate_step import GATE_STEP, READ_SCAN_ACTIONS, SUMMARY_VARIABLE
 from tests.pipeline.conftest import IMAGE_BUILD_ARGS
 
 ENVIRONMENT_STAGES = {"dev": "Dev", "staging": "Staging", "prod": "Prod"}
@@ -384,3 +386,40 @@ def test_the_permissions_check_runs_the_pinned_cli_on_the_pinned_node(pipeline_t
     install = build_spec.index(f'"install": {{"runtime-versions": {{"nodejs": "{CODEBUILD_NODEJS}"}}}}')
     assert install < build_spec.index('"build"')
     assert f'"npm install -g aws-cdk@{pinned_cdk_cli_version()}"' in build_spec
+
+
+def test_the_vulnerability_gate_runs_between_the_image_build_and_everything_else_in_dev(
+    pipeline_template: Template, expected_image_tag: str
+) -> None:
+    gate = _action(pipeline_template, "Dev", GATE_STEP)
+    assert _action(pipeline_template, "Dev", "BuildMoodleImage")["RunOrder"] < gate["RunOrder"]
+    assert gate["RunOrder"] < _action(pipeline_template, "Dev", "MarkImage-dev")["RunOrder"]
+    assert gate["RunOrder"] < min(action["RunOrder"] for action in _deployments(pipeline_template, "Dev"))
+    project = _project(pipeline_template, gate)
+    build_spec = _build_spec(project)
+    assert f"--image-tag {expected_image_tag} --fail-severity CRITICAL --wait-minutes 30" in build_spec
+    assert '"file-format": "JUNITXML"' in build_spec and "VulnerabilityReports" in build_spec
+    assert f'"exported-variables": ["{SUMMARY_VARIABLE}"]' in build_spec.replace("\n", "").replace("  ", "")
+    variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+    assert variables["VULNERABILITY_ALLOWED"] == "[]"
+    assert project["TimeoutInMinutes"] == 40
+
+
+def test_the_vulnerability_gate_reads_only_this_repositorys_scans(pipeline_template: Template) -> None:
+    statements = _policy_statements_of_project(
+        pipeline_template, _action(pipeline_template, "Dev", GATE_STEP)
+    )
+    ecr_reads = [s for s in statements if any(str(a).startswith("ecr:") for a in as_list(s["Action"]))]
+    assert [set(as_list(s["Action"])) for s in ecr_reads] == [set(READ_SCAN_ACTIONS)]
+    assert ecr_reads[0]["Resource"]["Fn::GetAtt"][0].startswith("MoodleImagesRepository")
+    (inspector,) = [s for s in statements if s["Action"] == "inspector2:ListFindings"]
+    assert inspector["Resource"] == "*", "no resource-level permissions; the rest is this repository only"
+
+
+def test_approvals_carry_the_gate_summary(pipeline_template: Template) -> None:
+    gate_namespace = _action(pipeline_template, "Dev", GATE_STEP)["Namespace"]
+    for stage_name in ("Staging", "Prod"):
+        approval = _action(pipeline_template, stage_name, f"PromoteTo-{stage_name.lower()}")
+        assert approval["Configuration"]["CustomData"].endswith(
+            f" Image scan: #{{{gate_namespace}.{SUMMARY_VARIABLE}}}."
+        )
