@@ -54,11 +54,13 @@ def mark(client: Any, *, repository: str, image_tag: str, environment: str, now:
         raise LookupError(f"{repository}:{image_tag} is not in the repository ({reasons or 'not found'})")
     image = found["images"][0]
     tag = promotion_tag(environment, image_tag, now)
+    media_type = (
+        {"imageManifestMediaType": image["imageManifestMediaType"]}
+        if "imageManifestMediaType" in image
+        else {}
+    )
     client.put_image(
-        repositoryName=repository,
-        imageManifest=image["imageManifest"],
-        imageManifestMediaType=image.get("imageManifestMediaType", ""),
-        imageTag=tag,
+        repositoryName=repository, imageManifest=image["imageManifest"], imageTag=tag, **media_type
     )
     return tag
 
