@@ -6,6 +6,7 @@ per problem, each naming the setting's full path and what is allowed, so nothing
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -149,6 +150,36 @@ class EnvironmentConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AllowedFinding:
+    """A vulnerability the image gate accepts until ``expires``: someone read it and wrote down why."""
+
+    vulnerability: str
+    """The finding's ID as the scan reports it, like "CVE-2025-12345"."""
+    package: str
+    reason: str
+    expires: str
+    """The last day (YYYY-MM-DD) the entry applies; the day after, the finding blocks again."""
+
+    @property
+    def vulnerability_and_package(self) -> tuple[str, str]:
+        return self.vulnerability, self.package
+
+
+@dataclass(frozen=True, kw_only=True)
+class VulnerabilityGateConfig:
+    """The step between the image build and dev that reads ECR's scan of the pushed image
+    (pipeline/vulnerability_gate.py)."""
+
+    scanning: str
+    """"enhanced" (Amazon Inspector, which says which findings have a fix) or "basic" (ECR's own)."""
+    fail_severity: str
+    """Findings at or above it that have a fix stop the pipeline before dev."""
+    wait_minutes: int
+    """How long the gate waits for the scan of the pushed image to finish."""
+    allowed: tuple[AllowedFinding, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class PipelineConfig:
     account: str
     region: str
@@ -159,6 +190,7 @@ class PipelineConfig:
     """A CodeConnections connection to the git host."""
     notification_email: str | None
     image_repository_name: str
+    vulnerability_gate: VulnerabilityGateConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,6 +329,20 @@ _EMAIL = _matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", 'an email address like "ops@exam
 _DNS_NAME = _matching(
     _DNS_NAME_PATTERN, 'a lowercase DNS name with at least one dot, like "learn.example.com"'
 )
+SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+"""Finding severities from least to most severe, as ECR's scans report them."""
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 _NON_EMPTY = _Rule("a non-empty string", lambda value: isinstance(value, str) and value.strip() != "")
 # fmt: off
 _LOG_RETENTION_DAYS = _one_of(
@@ -345,6 +391,25 @@ _RULES: _Rules = {
             "an ECR repository name of 2 to 256 characters: lowercase letters and digits, "
             'separated by single ".", "_", "-" or "/", like "moodle"',
         ),
+    },
+    VulnerabilityGateConfig: {
+        "scanning": _one_of("enhanced", "basic"),
+        "fail_severity": _one_of(*SEVERITIES[1:], why=" (the severities ECR and Amazon Inspector report)"),
+        "wait_minutes": _integer(5, 120),
+    },
+    AllowedFinding: {
+        "vulnerability": _matching(
+            r"CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3}",
+            'a vulnerability ID as the scan reports it, like "CVE-2025-12345"',
+        ),
+        "package": _matching(
+            r"[A-Za-z0-9][A-Za-z0-9+._:-]*", 'a package name as the scan reports it, like "libxml2"'
+        ),
+        "reason": _Rule(
+            "a reason of at least 20 characters: why the finding does not matter here",
+            lambda value: isinstance(value, str) and len(value.strip()) >= 20,
+        ),
+        "expires": _Rule('a date like "2027-01-31" (YYYY-MM-DD)', lambda value: _is_date(value)),
     },
     EnvironmentConfig: {
         "account": _ACCOUNT,
@@ -689,6 +754,9 @@ _CUSTOM_PARSERS: dict[tuple[type, str], Callable[[object, str, list[str]], objec
         LanguagePack, value, path, errors, key="code"
     ),
     (MoodleSiteConfig, "settings"): _parse_site_settings,
+    (VulnerabilityGateConfig, "allowed"): lambda value, path, errors: _parse_list(
+        AllowedFinding, value, path, errors, key="vulnerability_and_package"
+    ),
 }
 
 

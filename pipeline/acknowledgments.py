@@ -80,6 +80,10 @@ REGISTRY_LOGIN_REASON = (
     "resource-level permissions; docker needs them to pull the base image and push the Moodle image"
 )
 
+INSPECTOR_FINDINGS_REASON = (
+    "inspector2:ListFindings, through which ECR returns an image's enhanced scan findings, has no "
+    "resource-level permissions; the gate reads only its own repository's images"
+)
 
 PERMISSIONS_CHECK = "PipelinesSecurityCheck"
 """What ``ConfirmPermissionsBroadening`` creates below the pipeline, once for all its steps: a CodeBuild
@@ -124,7 +128,9 @@ def acknowledge_pipeline_findings(
     *,
     pipeline: pipelines.CodePipeline,
     image_build: pipelines.CodeBuildStep,
+    vulnerability_gate: pipelines.CodeBuildStep,
     smoke_tests: Iterable[pipelines.CodeBuildStep],
+    ecr_steps: Iterable[pipelines.CodeBuildStep],
 ) -> None:
     """Call after ``build_pipeline()``: the roles, projects and support stacks exist only then."""
     stack = Stack.of(pipeline)
@@ -185,8 +191,11 @@ def acknowledge_pipeline_findings(
     )
     _acknowledge_project(image_build.project, {**read_artifacts, ANY_RESOURCE: REGISTRY_LOGIN_REASON})
     skip_checkov(_role_policy(image_build.project), "CKV_AWS_107", REGISTRY_LOGIN_REASON)
-    for smoke_test in smoke_tests:
-        _acknowledge_project(smoke_test.project, read_artifacts)
+    _acknowledge_project(
+        vulnerability_gate.project, {**read_artifacts, ANY_RESOURCE: INSPECTOR_FINDINGS_REASON}
+    )
+    for step in (*smoke_tests, *ecr_steps):
+        _acknowledge_project(step.project, read_artifacts)
     _acknowledge_permissions_check(pipeline, read_artifacts)
 
 

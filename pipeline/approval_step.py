@@ -35,6 +35,13 @@ class ReviewLinks:
 
     compliance_results: str
     acknowledgment_changes: str
+    vulnerability_summary: str
+    """The vulnerability gate's one-line result for the image (pipeline/vulnerability_gate.py)."""
+
+
+def image_scan_sentence(links: ReviewLinks) -> str:
+    """What the vulnerability gate found in the image this approval promotes."""
+    return f" Image scan: {links.vulnerability_summary}."
 
 
 def site_url(environment: EnvironmentConfig) -> str | None:
@@ -53,8 +60,9 @@ def promotion_comment(
         f"tests: review it at {tested_where}. Compliance results of this run: the link (Synth build, "
         f"Reports tab). Acknowledgments: {links.acknowledgment_changes}. IAM and security-group "
         "broadening: confirmed in the action before this one."
-    )
-    if len(comment) - len(links.acknowledgment_changes) + VARIABLE_ROOM > COMMENT_LIMIT:
+    ) + image_scan_sentence(links)
+    variables = (links.acknowledgment_changes, links.vulnerability_summary)
+    if len(comment) - sum(map(len, variables)) + VARIABLE_ROOM * len(variables) > COMMENT_LIMIT:
         raise ValueError(
             f"the approval before {target.name} would exceed CodePipeline's {COMMENT_LIMIT} characters: "
             f"shorten moodle.environments.{tested.name}.custom_domain.domain_name or "

@@ -1,6 +1,6 @@
 """The ECR repository of Moodle images, in the tooling account, pulled by the environments' accounts."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
@@ -9,15 +9,58 @@ from constructs import Construct
 
 from moodle_infra.config import PipelineConfig
 from moodle_infra.moodle_image import EcrImage
+from pipeline.promotion_tags import promotion_prefix
 
 RETAINED_IMAGE_COUNT = 50
-"""Generous on purpose: prod may run an image many dev builds old, and ECS must still be able to pull
-it to start or replace a task until prod is promoted to a newer one."""
+"""Images no environment was promoted to (built, or stopped by the vulnerability gate): the newest 50."""
+
+PROMOTED_IMAGE_CEILING = 9999
+"""A lifecycle rule must expire something; the promoted-image rules exist to *select* those images, which
+ECR then lets no lower-priority rule expire. ``release`` leaves a handful per environment, far below."""
 
 UNTAGGED_IMAGE_DAYS = 7
 """Untagged manifests (left over by interrupted pushes) are never deployed."""
 
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+def lifecycle_rules(environments: Sequence[str]) -> list[ecr.LifecycleRule]:
+    """Never expire an image an environment's task definitions may still name.
+
+    ECR evaluates rules by priority; an image that matches the tag selection of a higher-priority rule
+    cannot be expired by a lower-priority one, and count rules expire the oldest by push time
+    (https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html). A plain "keep the
+    last N" therefore expires prod's image after N image-changing commits that stop before prod, and
+    sorting by push time cannot tell which image prod runs. So the pipeline tags each image it deploys
+    with ``deployed-<environment>-...`` (pipeline/promotion_tags.py, which also says why the tags it
+    keeps cover every image a task definition or a rollback may name); one rule per environment selects
+    those images first, with a count far above what is ever tagged. Only then do the untagged and the
+    count rules see what no environment runs."""
+    promoted = [
+        ecr.LifecycleRule(
+            rule_priority=priority,
+            description=f"Images promoted to {environment}: never expired (release removes old tags)",
+            tag_status=ecr.TagStatus.TAGGED,
+            tag_prefix_list=[promotion_prefix(environment)],
+            max_image_count=PROMOTED_IMAGE_CEILING,
+        )
+        for priority, environment in enumerate(environments, start=1)
+    ]
+    return [
+        *promoted,
+        ecr.LifecycleRule(
+            rule_priority=len(promoted) + 1,
+            description="Drop untagged manifests",
+            tag_status=ecr.TagStatus.UNTAGGED,
+            max_image_age=Duration.days(UNTAGGED_IMAGE_DAYS),
+        ),
+        ecr.LifecycleRule(
+            rule_priority=len(promoted) + 2,
+            description=f"Keep the last {RETAINED_IMAGE_COUNT} images no environment runs",
+            tag_status=ecr.TagStatus.ANY,
+            max_image_count=RETAINED_IMAGE_COUNT,
+        ),
+    ]
 
 
 class ImageRepository(Construct):
@@ -29,7 +72,13 @@ class ImageRepository(Construct):
     docs/COMPLIANCE.md, "Clean-up after a teardown"."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: PipelineConfig, pulling_accounts: Iterable[str]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        pulling_accounts: Iterable[str],
+        environments: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
@@ -43,18 +92,7 @@ class ImageRepository(Construct):
             # Kept when the pipeline stack is deleted (running services pull from it), but removed when the
             # stack's first create fails, so that a retry can create it under its configured name again.
             removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-            lifecycle_rules=[
-                ecr.LifecycleRule(
-                    description="Drop untagged manifests",
-                    tag_status=ecr.TagStatus.UNTAGGED,
-                    max_image_age=Duration.days(UNTAGGED_IMAGE_DAYS),
-                ),
-                ecr.LifecycleRule(
-                    description=f"Keep the last {RETAINED_IMAGE_COUNT} images",
-                    tag_status=ecr.TagStatus.ANY,
-                    max_image_count=RETAINED_IMAGE_COUNT,
-                ),
-            ],
+            lifecycle_rules=lifecycle_rules(environments),
         )
         self.repository.add_to_resource_policy(
             iam.PolicyStatement(

@@ -1,6 +1,7 @@
 """PipelineStack: the self-mutating CDK pipeline in the tooling account, and what it needs there."""
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,21 +15,33 @@ from moodle_infra.moodle_image import IMAGE_DIRECTORY
 from pipeline.acknowledgments import acknowledge_pipeline_findings
 from pipeline.approval_step import ReleaseFacts, ReviewLinks, promotion_approval
 from pipeline.artifact_store import ArtifactStore
+from pipeline.connection_permissions import grant_both_connection_prefixes
 from pipeline.image_build_step import image_build_step
 from pipeline.image_repository import ImageRepository
 from pipeline.image_tag import image_tag
 from pipeline.node_runtime import nodejs_build_spec, pin_security_check
 from pipeline.notifications import PipelineNotifications
+from pipeline.promotion_step import promotion_steps
 from pipeline.smoke_test_step import smoke_test_step
 from pipeline.synth_step import name_synth_variables, synth_step
+from pipeline.vulnerability_gate_step import registry_scanning, vulnerability_gate
 from stages.moodle_stage import MoodleStage
 
 PACKAGE_JSON = Path(__file__).resolve().parent.parent / "package.json"
 
 
+def pinned_npm_version(package: str) -> str:
+    """The exact version package.json (and so package-lock.json) pins ``package`` to: what the
+    pipeline's CodeBuild steps install globally is what ``npm ci`` installs here, no drift."""
+    version = str(json.loads(PACKAGE_JSON.read_text())["devDependencies"][package])
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise ValueError(f"package.json: devDependencies.{package} must be an exact version, got {version!r}")
+    return version
+
+
 def pinned_cdk_cli_version() -> str:
-    """The CLI that self-mutation runs is the one ``npm ci`` installs for synthesis: no drift."""
-    return str(json.loads(PACKAGE_JSON.read_text())["devDependencies"]["aws-cdk"])
+    """The CLI that self-mutation and the permissions check run."""
+    return pinned_npm_version("aws-cdk")
 
 
 class PipelineStack(Stack):
@@ -80,6 +93,8 @@ class PipelineStack(Stack):
             enable_key_rotation=True,
             publish_assets_in_parallel=False,
             cli_version=pinned_cdk_cli_version(),
+            # CDK Pipelines would install cdk-assets@latest in the asset publishing steps.
+            cdk_assets_cli_version=pinned_npm_version("cdk-assets"),
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(
                     build_image=codebuild.LinuxBuildImage.STANDARD_7_0
@@ -101,22 +116,37 @@ class PipelineStack(Stack):
             "MoodleImages",
             config=tooling,
             pulling_accounts=[environment.account for environment in environments],
+            environments=[environment.name for environment in environments],
+        )
+        registry_scanning(
+            self, repository_name=tooling.image_repository_name, config=tooling.vulnerability_gate
         )
         build_args = dict(image_build_args or {})
         image = images.image(image_tag(image_directory, build_args=build_args))
+        gate = vulnerability_gate(
+            self,
+            source=source,
+            repository=images.repository,
+            image_tag=image.tag,
+            config=tooling.vulnerability_gate,
+        )
         release = ReleaseFacts(
             moodle_version=config.moodle_release.version,
             moodle_sha256=config.moodle_release.sha256,
             image_tag=image.tag,
         )
         links = ReviewLinks(
-            compliance_results=synth.results_url, acknowledgment_changes=synth.acknowledgment_changes
+            compliance_results=synth.results_url,
+            acknowledgment_changes=synth.acknowledgment_changes,
+            vulnerability_summary=gate.summary,
         )
 
         image_build = image_build_step(
             source=source, repository=images.repository, tag=image.tag, build_args=build_args
         )
+        gate.step.add_step_dependency(image_build)
         smoke_tests: list[pipelines.CodeBuildStep] = []
+        ecr_steps: list[pipelines.CodeBuildStep] = []
         tested: EnvironmentConfig | None = None
         for environment in environments:
             stage = MoodleStage(self, environment.name.title(), config=environment, image=image)
@@ -131,22 +161,35 @@ class PipelineStack(Stack):
             broadening = pipelines.ConfirmPermissionsBroadening(
                 f"Permissions-{environment.name}", stage=stage
             )
+            promotion = promotion_steps(
+                source=source, repository=images.repository, environment=environment.name, image_tag=image.tag
+            )
+            ecr_steps += [promotion.mark, promotion.release]
             if tested is None:
-                before_deploy: list[pipelines.Step] = [image_build, broadening]
+                promotion.mark.add_step_dependency(gate.step)
+                before_deploy: list[pipelines.Step] = [image_build, gate.step, broadening, promotion.mark]
             else:
                 approval = promotion_approval(tested=tested, target=environment, release=release, links=links)
                 approval.add_step_dependency(broadening)
-                before_deploy = [broadening, approval]
-            pipeline.add_stage(stage, pre=before_deploy, post=[smoke_test])
+                promotion.mark.add_step_dependency(approval)
+                before_deploy = [broadening, approval, promotion.mark]
+            pipeline.add_stage(stage, pre=before_deploy, post=[smoke_test, promotion.release])
             tested = environment
 
         pipeline.build_pipeline()
         name_synth_variables(pipeline.pipeline)
+        grant_both_connection_prefixes(self, connection_arn=tooling.connection_arn)
         pin_security_check(pipeline, cli_version=pinned_cdk_cli_version())
         notifications = PipelineNotifications(
             self, "Notifications", pipeline=pipeline.pipeline, email=tooling.notification_email
         )
-        acknowledge_pipeline_findings(pipeline=pipeline, image_build=image_build, smoke_tests=smoke_tests)
+        acknowledge_pipeline_findings(
+            pipeline=pipeline,
+            image_build=image_build,
+            vulnerability_gate=gate.step,
+            smoke_tests=smoke_tests,
+            ecr_steps=ecr_steps,
+        )
 
         CfnOutput(self, "PipelineName", value=pipeline.pipeline.pipeline_name, description="CodePipeline")
         CfnOutput(

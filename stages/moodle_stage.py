@@ -7,6 +7,7 @@ from constructs import Construct
 
 from moodle_infra.config import EnvironmentConfig
 from moodle_infra.moodle_image import MoodleImage
+from moodle_infra.reference_strength import strong_producers
 from moodle_infra.stacks.application_stack import ApplicationStack
 from moodle_infra.stacks.audit_stack import AuditStack
 from moodle_infra.stacks.data_stack import DataStack
@@ -48,6 +49,7 @@ class MoodleStage(Stage):
             topic=self.audit.topic,
             env=primary,
         )
+        strong_producers(self.network, self.audit, self.data)
 
     @property
     def site_url(self) -> CfnOutput:

@@ -6,14 +6,17 @@ from compliance.deploy_rules import (
     autoscaled_desired_count,
     backup_plans,
     codebuild_node_runtime,
+    connection_prefixes,
     cross_account_images,
     cross_stack_references,
     custom_resource_teardown,
     default_quotas,
     ecs_efs_volumes,
     elasticache_replication,
+    image_scanning,
     lambda_runtimes,
     log_delivery_buckets,
+    npm_pins,
     pipeline_cross_account,
     rds_engine_version,
     rds_instance_settings,
@@ -23,6 +26,7 @@ from compliance.deploy_rules import (
     unique_physical_names,
     vpc_origin,
     waf_web_acl,
+    weak_references,
 )
 from compliance.deploy_rules.model import DeployRule, StackTemplate, Violation
 
@@ -47,6 +51,10 @@ RULES: tuple[DeployRule, ...] = (
     backup_plans.RULE,
     unique_physical_names.RULE,
     default_quotas.RULE,
+    connection_prefixes.RULE,
+    npm_pins.RULE,
+    weak_references.RULE,
+    image_scanning.RULE,
 )
 
 

@@ -12,7 +12,11 @@ from pipeline.review_link import build_url
 RELEASE = ReleaseFacts(
     moodle_version="5.1.6", moodle_sha256="52ef3f988831" + "c" * 52, image_tag="img-0123456789abcdef"
 )
-LINKS = ReviewLinks(compliance_results="#{Synth.URL}", acknowledgment_changes="#{Synth.CHANGES}")
+LINKS = ReviewLinks(
+    compliance_results="#{Synth.URL}",
+    acknowledgment_changes="#{Synth.CHANGES}",
+    vulnerability_summary="#{Scan.SUMMARY}",
+)
 
 
 def test_comment_names_the_release_both_environments_and_where_to_look(project_config: ProjectConfig) -> None:
@@ -27,6 +31,7 @@ def test_comment_names_the_release_both_environments_and_where_to_look(project_c
         "dev passed its smoke tests: review it at the SiteUrl output of the dev Application stack" in comment
     )
     assert "Acknowledgments: #{Synth.CHANGES}." in comment
+    assert comment.endswith(" Image scan: #{Scan.SUMMARY}.")
     assert approval.review_url == "#{Synth.URL}", "the link opens this execution's compliance results"
     assert len(comment) <= COMMENT_LIMIT
 

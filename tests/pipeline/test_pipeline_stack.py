@@ -10,11 +10,15 @@ from aws_cdk import App, Stack, pipelines
 from aws_cdk import aws_ecr as ecr
 from aws_cdk.assertions import Template
 
+from compliance.deploy_rules.model import as_list
 from moodle_infra.config import ProjectConfig
 from pipeline.image_build_step import IMAGE_BUILDSPEC, image_build_step
-from pipeline.image_repository import PULL_ACTIONS
+from pipeline.image_repository import PROMOTED_IMAGE_CEILING, PULL_ACTIONS
 from pipeline.node_runtime import CODEBUILD_NODEJS
 from pipeline.pipeline_stack import PipelineStack, pinned_cdk_cli_version
+from pipeline.promotion_step import MARK_ACTIONS, RELEASE_ACTIONS
+from pipeline.promotion_tags import KEPT_PROMOTIONS
+from pipeline.vulnerability_gate_step import GATE_STEP, READ_SCAN_ACTIONS, SUMMARY_VARIABLE
 from tests.pipeline.conftest import IMAGE_BUILD_ARGS
 
 ENVIRONMENT_STAGES = {"dev": "Dev", "staging": "Staging", "prod": "Prod"}
@@ -297,10 +301,49 @@ def test_image_repository_is_immutable_scanned_encrypted_and_retained(pipeline_t
     assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
     assert properties["EncryptionConfiguration"] == {"EncryptionType": "KMS"}
     assert repository["DeletionPolicy"] == "RetainExceptOnCreate", "kept, but not after a failed create"
-    rules = json.loads(properties["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
-    assert {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50} in [
-        rule["selection"] for rule in rules
+
+
+def test_lifecycle_never_expires_an_image_an_environment_was_promoted_to(pipeline_template: Template) -> None:
+    """ECR lets no lower-priority rule expire an image that a higher-priority rule's tag selection
+    matches: each environment's promoted images are selected first, with a count never reached."""
+    (repository,) = pipeline_template.find_resources("AWS::ECR::Repository").values()
+    rules = json.loads(repository["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    selections = [rule["selection"] for rule in sorted(rules, key=lambda rule: rule["rulePriority"])]
+    assert selections[:3] == [
+        {
+            "tagStatus": "tagged",
+            "tagPrefixList": [f"deployed-{environment}-"],
+            "countType": "imageCountMoreThan",
+            "countNumber": PROMOTED_IMAGE_CEILING,
+        }
+        for environment in ENVIRONMENT_STAGES
     ]
+    assert PROMOTED_IMAGE_CEILING > 10 * KEPT_PROMOTIONS
+    assert selections[3]["tagStatus"] == "untagged"
+    assert selections[4] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50}
+
+
+@pytest.mark.parametrize(("environment", "stage_name"), ENVIRONMENT_STAGES.items())
+def test_each_environment_marks_its_image_before_deploying_and_releases_old_tags_after(
+    pipeline_template: Template, expected_image_tag: str, environment: str, stage_name: str
+) -> None:
+    mark = _action(pipeline_template, stage_name, f"MarkImage-{environment}")
+    release = _action(pipeline_template, stage_name, f"ReleaseImages-{environment}")
+    deployments = _deployments(pipeline_template, stage_name)
+    assert mark["RunOrder"] < min(action["RunOrder"] for action in deployments)
+    assert release["RunOrder"] > max(action["RunOrder"] for action in deployments)
+    before = "BuildMoodleImage" if environment == "dev" else f"PromoteTo-{environment}"
+    assert _action(pipeline_template, stage_name, before)["RunOrder"] < mark["RunOrder"]
+    commands = _build_spec(_project(pipeline_template, mark))
+    assert f"--environment {environment} --image-tag {expected_image_tag}" in commands
+    for action, allowed in ((mark, MARK_ACTIONS), (release, RELEASE_ACTIONS)):
+        ecr_statements = [
+            statement
+            for statement in _policy_statements_of_project(pipeline_template, action)
+            if any(name.startswith("ecr:") for name in statement["Action"])
+        ]
+        assert [set(statement["Action"]) for statement in ecr_statements] == [set(allowed)]
+        assert ecr_statements[0]["Resource"]["Fn::GetAtt"][0].startswith("MoodleImagesRepository")
 
 
 def test_only_the_environment_accounts_may_pull_images(
@@ -343,3 +386,40 @@ def test_the_permissions_check_runs_the_pinned_cli_on_the_pinned_node(pipeline_t
     install = build_spec.index(f'"install": {{"runtime-versions": {{"nodejs": "{CODEBUILD_NODEJS}"}}}}')
     assert install < build_spec.index('"build"')
     assert f'"npm install -g aws-cdk@{pinned_cdk_cli_version()}"' in build_spec
+
+
+def test_the_vulnerability_gate_runs_between_the_image_build_and_everything_else_in_dev(
+    pipeline_template: Template, expected_image_tag: str
+) -> None:
+    gate = _action(pipeline_template, "Dev", GATE_STEP)
+    assert _action(pipeline_template, "Dev", "BuildMoodleImage")["RunOrder"] < gate["RunOrder"]
+    assert gate["RunOrder"] < _action(pipeline_template, "Dev", "MarkImage-dev")["RunOrder"]
+    assert gate["RunOrder"] < min(action["RunOrder"] for action in _deployments(pipeline_template, "Dev"))
+    project = _project(pipeline_template, gate)
+    build_spec = _build_spec(project)
+    assert f"--image-tag {expected_image_tag} --fail-severity CRITICAL --wait-minutes 30" in build_spec
+    assert '"file-format": "JUNITXML"' in build_spec and "VulnerabilityReports" in build_spec
+    assert f'"exported-variables": ["{SUMMARY_VARIABLE}"]' in build_spec.replace("\n", "").replace("  ", "")
+    variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+    assert variables["VULNERABILITY_ALLOWED"] == "[]"
+    assert project["TimeoutInMinutes"] == 40
+
+
+def test_the_vulnerability_gate_reads_only_this_repositorys_scans(pipeline_template: Template) -> None:
+    statements = _policy_statements_of_project(
+        pipeline_template, _action(pipeline_template, "Dev", GATE_STEP)
+    )
+    ecr_reads = [s for s in statements if any(str(a).startswith("ecr:") for a in as_list(s["Action"]))]
+    assert [set(as_list(s["Action"])) for s in ecr_reads] == [set(READ_SCAN_ACTIONS)]
+    assert ecr_reads[0]["Resource"]["Fn::GetAtt"][0].startswith("MoodleImagesRepository")
+    (inspector,) = [s for s in statements if s["Action"] == "inspector2:ListFindings"]
+    assert inspector["Resource"] == "*", "no resource-level permissions; the rest is this repository only"
+
+
+def test_approvals_carry_the_gate_summary(pipeline_template: Template) -> None:
+    gate_namespace = _action(pipeline_template, "Dev", GATE_STEP)["Namespace"]
+    for stage_name in ("Staging", "Prod"):
+        approval = _action(pipeline_template, stage_name, f"PromoteTo-{stage_name.lower()}")
+        assert approval["Configuration"]["CustomData"].endswith(
+            f" Image scan: #{{{gate_namespace}.{SUMMARY_VARIABLE}}}."
+        )
