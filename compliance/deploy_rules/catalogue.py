@@ -19,6 +19,7 @@ from compliance.deploy_rules import (
     rds_instance_settings,
     request_timeouts,
     retained_names,
+    scheduled_actions,
     service_key_policies,
     unique_physical_names,
     vpc_origin,
@@ -47,6 +48,7 @@ RULES: tuple[DeployRule, ...] = (
     backup_plans.RULE,
     unique_physical_names.RULE,
     default_quotas.RULE,
+    scheduled_actions.RULE,
 )
 
 
