@@ -182,6 +182,7 @@ class Monitor(threading.Thread):
             "loadgen_cpu_ms": self.process_cpu_ms(self.loadgen_pid) if self.loadgen_pid else float("nan"),
             "redis_cpu_ms": (float(redis["used_cpu_sys"]) + float(redis["used_cpu_user"])) * 1000,
             "redis_clients": float(redis["connected_clients"]),
+            "redis_memory_mib": float(redis["used_memory"]) / 2**20,
             "redis_commands": float(redis["total_commands_processed"]),
             **{f"db_{name.lower()}": float(db.get(name, "nan")) for name in DB_STATUS},
         }
@@ -326,7 +327,18 @@ def run_size(
         "db_row_lock_time_ms": last["db_innodb_row_lock_time"] - first["db_innodb_row_lock_time"],
         "db_queries": last["db_questions"] - first["db_questions"],
         "redis_max_clients": max(row["redis_clients"] for row in samples),
+        "redis_max_memory_mib": round(max(row["redis_memory_mib"] for row in samples), 1),
         "redis_commands": last["redis_commands"] - first["redis_commands"],
+        # Per request the students made (a page with its redirect counts once), over the whole run.
+        "per_request": {
+            "requests": len(requests),
+            "web_cpu_ms": round((last["web_cpu_ms"] - first["web_cpu_ms"]) / max(len(requests), 1), 1),
+            "db_cpu_ms": round((last["db_cpu_ms"] - first["db_cpu_ms"]) / max(len(requests), 1), 2),
+            "db_queries": round((last["db_questions"] - first["db_questions"]) / max(len(requests), 1), 1),
+            "redis_commands": round(
+                (last["redis_commands"] - first["redis_commands"]) / max(len(requests), 1), 1
+            ),
+        },
     }
 
 
