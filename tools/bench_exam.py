@@ -199,6 +199,17 @@ class Monitor(threading.Thread):
         return self.rows
 
 
+def web_cpu_percent(
+    samples: list[dict[str, float]], start_epoch: float, step: analysis.Step, size: Size
+) -> float:
+    """The web container's CPU use during a step, in percent of its CPU limit (what ECS reports)."""
+    inside = [row for row in samples if step.start <= row["time"] - start_epoch <= step.end]
+    if len(inside) < 2:
+        return float("nan")
+    used_ms = inside[-1]["web_cpu_ms"] - inside[0]["web_cpu_ms"]
+    return round(100 * used_ms / ((inside[-1]["time"] - inside[0]["time"]) * 1000 * size.vcpu), 1)
+
+
 def check_database(found: Services, quiz: int, since: int, attempts: set[int]) -> dict[str, int]:
     """Attempts of this run as the database has them: finished or not, and how many questions of each
     hold a graded answer (a question that ends "gave up" has no stored answer)."""
@@ -308,7 +319,14 @@ def run_size(
         "load_average_before": loads_before,
         "load_average_after": loads_after,
         "sync_start": asdict(start),
-        "steps": [asdict(step) | {"holds": step.holds} for step in found_steps],
+        "steps": [
+            asdict(step)
+            | {
+                "holds": step.holds,
+                "web_cpu_percent": web_cpu_percent(samples, result["start_epoch"], step, size),
+            }
+            for step in found_steps
+        ],
         "capacity_equivalent_students": analysis.capacity(found_steps),
         "cpu_per_request": [asdict(cost) for cost in costs],
         "answers_confirmed_to_students": answers_confirmed,

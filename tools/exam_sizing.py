@@ -13,19 +13,21 @@ import argparse
 import json
 import math
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from moodle_infra.capacity import (
+    ANCHOR_THINK_SECONDS,
+    REQUESTS_PER_PAGE,
+    RESULTS,
+    SYNC_START_SECONDS,
+    Measured,
+    for_size,
+    measured_table,
+)
 from moodle_infra.config import EnvironmentConfig, load_config
 from moodle_infra.php_fpm import pool_for
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "docs" / "capacity" / "results.json"
-MEASURED = "php-fpm sized from the task"
-"""The run of results.json that the project ships with (its php-fpm pool is the task definition's)."""
-ANCHOR_THINK_SECONDS = 60.0
-SYNC_START_SECONDS = 30.0
 UTILIZATION = 0.7
 """The share of a database's sustained CPU the exam may use."""
 
@@ -44,52 +46,6 @@ DATABASE_CLASSES: tuple[tuple[str, int, int, float], ...] = (
 )
 BYTES_PER_CONNECTION = 12582880
 """RDS for MySQL's default max_connections is {DBInstanceClassMemory/12582880}."""
-
-
-@dataclass(frozen=True)
-class Measured:
-    """One task size of the measured table."""
-
-    cpu: int
-    students: float
-    """Simultaneous students (anchor think time) with quiz-page p95 <= 1.5 s and no errors."""
-    sync_students: float
-    """Students whose synchronized start one task completes within 30 s without errors."""
-    db_cpu_ms_per_request: float
-    redis_commands_per_request: float
-
-
-def measured_table(results: dict[str, Any], label: str = MEASURED) -> list[Measured]:
-    table = []
-    for run in results[label]["runs"]:
-        start = run["sync_start"]
-        drain = start["drain_seconds"]
-        within = (
-            start["started"] if drain <= SYNC_START_SECONDS else start["started"] * SYNC_START_SECONDS / drain
-        )
-        table.append(
-            Measured(
-                cpu=run["size"]["cpu"],
-                students=run["capacity_equivalent_students"],
-                sync_students=0.0 if start["errors"] else within,
-                db_cpu_ms_per_request=run["per_request"]["db_cpu_ms"],
-                redis_commands_per_request=run["per_request"]["redis_commands"],
-            )
-        )
-    return table
-
-
-def for_size(table: list[Measured], cpu: int) -> tuple[Measured, bool]:
-    """The measured row of ``cpu``, or the nearest one scaled per vCPU (True when scaled)."""
-    nearest = min(table, key=lambda row: abs(math.log(row.cpu / cpu)))
-    if nearest.cpu == cpu:
-        return nearest, False
-    factor = cpu / nearest.cpu
-    return (
-        Measured(cpu, nearest.students * factor, nearest.sync_students * factor,
-                 nearest.db_cpu_ms_per_request, nearest.redis_commands_per_request),
-        True,
-    )  # fmt: skip
 
 
 def database_class(vcpu_needed: float, connections: int) -> str:
@@ -115,7 +71,9 @@ def advise(students: int, environment: EnvironmentConfig, table: list[Measured])
     tasks = max(steady, spike, web.min_tasks)
     workers = pool_for(cpu=web.cpu, memory_mib=web.memory_mib).max_children
     # A page every 60 s per student, plus its redirect; the synchronized start packs N starts into 30 s.
-    requests_per_second = max(students * 2 / ANCHOR_THINK_SECONDS, students / SYNC_START_SECONDS)
+    requests_per_second = max(
+        students * REQUESTS_PER_PAGE / ANCHOR_THINK_SECONDS, students / SYNC_START_SECONDS
+    )
     db_vcpu = requests_per_second * row.db_cpu_ms_per_request / 1000
     connections = tasks * workers
     suggested_db = database_class(db_vcpu, connections)

@@ -215,6 +215,7 @@ def main() -> int:
         json.dumps(
             {
                 "arrived": EXAM.arrived,
+                "start_epoch": start_epoch,
                 "schedule_origin": EXAM.schedule_origin - EXAM.started_at if EXAM.schedule_origin else None,
                 "students": EXAM.results,
                 "timed_out": runner.user_count > 0,
