@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -286,7 +287,7 @@ def run_size(
         samples = monitor.stop()
         seconds = time.monotonic() - started
         if loadgen.returncode != 0:
-            raise SystemExit(f"the load generator failed:\n{output[-4000:]}")
+            raise RuntimeError(f"the load generator failed:\n{output[-4000:]}")
         peak_memory = (
             Path(f"/sys/fs/cgroup/memory{monitor.cgroup}/memory.max_usage_in_bytes").read_text().strip()
         )
@@ -388,17 +389,17 @@ def main() -> int:
             print(f"exam with {most} students ready after {time.monotonic() - started:.0f} s", flush=True)
             runs = []
             for size in sizes():
-                run = run_size(image, found, db_pid, mounts, exam, size, out, work)
+                # A failing size ends the measurement; the sizes measured so far are kept.
+                try:
+                    run = run_size(image, found, db_pid, mounts, exam, size, out, work)
+                except Exception:
+                    traceback.print_exc()
+                    break
                 runs.append(run)
+                save(out, runs)
                 print(json.dumps(run, default=str), flush=True)
-        results = out / "results.json"
-        previous = json.loads(results.read_text()) if results.exists() else {}
-        previous[label()] = {
-            "runs": runs,
-            "machine": machine(),
-            "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        }
-        results.write_text(json.dumps(previous, indent=1, default=str) + "\n")
+        if not runs:
+            return 1
         subprocess.run(
             [str(BENCH_VENV / "bin" / "python"), "-m", "tools.exam.plots", str(out)],
             check=True,
@@ -414,10 +415,22 @@ def main() -> int:
         ]
         if failed:
             print(f"LOST ATTEMPTS OR ANSWERS in {len(failed)} run(s)", file=sys.stderr)
-            return 1
-        return 0
+        return 1 if failed or len(runs) < len(sizes()) else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def save(out: Path, runs: list[dict[str, Any]]) -> None:
+    """This label's runs into results.json, beside the other labels' (the before and after figures)."""
+    results = out / "results.json"
+    previous = json.loads(results.read_text()) if results.exists() else {}
+    previous[label()] = {
+        "runs": runs,
+        "machine": machine(),
+        "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "moodle": os.environ.get("MOODLE_SRC", ""),
+    }
+    results.write_text(json.dumps(previous, indent=1, default=str) + "\n")
 
 
 def machine() -> dict[str, object]:

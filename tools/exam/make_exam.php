@@ -19,7 +19,7 @@ if ($students < 1 || $options['password'] === '') {
 }
 
 \core\session\manager::set_user(get_admin());
-$generator = testing_util::get_data_generator();
+$generator = new testing_data_generator();
 
 $course = $generator->create_course(['fullname' => 'Exam course', 'shortname' => 'exam' . time()]);
 $quiz = $generator->create_module('quiz', [

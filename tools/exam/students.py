@@ -35,6 +35,8 @@ SESSKEY = re.compile(r'"sesskey":"(\w+)"')
 LOGIN_TOKEN = re.compile(r'name="logintoken" value="(\w+)"')
 BODY_ID = re.compile(r'<body[^>]* id="([\w-]+)"')
 COURSE_PAGES = ("page-course-view-topics", "page-course-view-weeks", "page-course-view-section")
+HOME_PAGES = ("page-my-index", "page-my-courses", "page-site-index")
+"""Where Moodle sends a student after logging in, depending on the site's default home page."""
 QUIZ_PAGES = ("page-mod-quiz-attempt", "page-mod-quiz-summary")
 
 
@@ -120,7 +122,7 @@ class Student(FastHttpUser):
         token = LOGIN_TOKEN.search(login or "")
         username = EXAM.exam["username_format"] % number
         form = {"username": username, "password": EXAM.password, "logintoken": token[1] if token else ""}
-        if self.page("POST", "/login/index.php", "login", ("page-my-index",), form) is None:
+        if self.page("POST", "/login/index.php", "login", HOME_PAGES, form) is None:
             return
         if self.page("GET", f"/course/view.php?id={EXAM.exam['course']}", "course", COURSE_PAGES) is None:
             return
