@@ -37,6 +37,8 @@ BODY_ID = re.compile(r'<body[^>]* id="([\w-]+)"')
 COURSE_PAGES = ("page-course-view-topics", "page-course-view-weeks", "page-course-view-section")
 HOME_PAGES = ("page-my-index", "page-my-courses", "page-site-index")
 """Where Moodle sends a student after logging in, depending on the site's default home page."""
+FINISHED_PAGES = ("page-mod-quiz-review", "page-mod-quiz-view")
+"""The review, or the quiz's page when its review options show nothing right after the attempt."""
 QUIZ_PAGES = ("page-mod-quiz-attempt", "page-mod-quiz-summary")
 
 
