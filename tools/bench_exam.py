@@ -13,7 +13,8 @@ stored. Writes the report, the raw CSV and the PNGs to BENCH_EXAM_OUT (default d
 Settings (environment): BENCH_EXAM_SIZES ("cpu:memory,..." in Fargate units, default
 "512:1024,1024:2048,2048:4096"), BENCH_EXAM_STUDENTS_PER_VCPU (default 250), BENCH_EXAM_STEPS
 ("think:seconds,...", default "60:30,30:30,15:30"), BENCH_EXAM_POOL ("cpu" as the task definition sizes
-php-fpm, or a fixed worker count, to compare), BENCH_EXAM_LABEL (the name of the run in results.json).
+php-fpm, or a fixed worker count, to compare), BENCH_EXAM_LABEL (the name of the run in results.json),
+BENCH_EXAM_BASELINE ("workers@cpu:memory": a "before" run with a fixed pool first, in the same run).
 Needs podman, mmdebstrap, runc, mariadb, redis-server and curl (Debian packages), and .venv-bench.
 """
 
@@ -80,8 +81,31 @@ def label() -> str:
     return setting("BENCH_EXAM_LABEL", "php-fpm sized from the task")
 
 
-def slug() -> str:
-    return re.sub(r"[^a-z0-9]+", "-", label().lower()).strip("-")
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What one set of runs measures: its name in results.json, its php-fpm pool and its task sizes."""
+
+    label: str
+    pool: str
+    """"cpu" (as the task definition sizes it) or a fixed number of workers."""
+    sizes: tuple[Size, ...]
+
+
+def variants() -> list[Variant]:
+    """BENCH_EXAM_BASELINE ("workers@cpu:memory", e.g. "10@512:1024") first, the "before" of a bottleneck
+    removed, measured in the same run; then the task definition's pool on every size."""
+    found = []
+    baseline = setting("BENCH_EXAM_BASELINE", "")
+    if baseline:
+        workers, size = baseline.split("@")
+        label_ = f"before: {workers} php-fpm workers, the image's default"
+        found.append(Variant(label_, workers, (Size(*map(int, size.split(":"))),)))
+    found.append(Variant(label(), setting("BENCH_EXAM_POOL", "cpu"), tuple(sizes())))
+    return found
 
 
 def sizes() -> list[Size]:
@@ -94,9 +118,8 @@ def schedule() -> list[tuple[float, float]]:
     return [(float(think), float(seconds)) for think, seconds in (step.split(":") for step in steps)]
 
 
-def pool(size: Size) -> PhpFpmPool:
-    """As the task definition sizes php-fpm, or a fixed worker count to compare against it."""
-    chosen = setting("BENCH_EXAM_POOL", "cpu")
+def pool(size: Size, chosen: str) -> PhpFpmPool:
+    """As the task definition sizes php-fpm ("cpu"), or a fixed worker count to compare against it."""
     if chosen == "cpu":
         return pool_for(cpu=size.cpu, memory_mib=size.memory_mib)
     workers = int(chosen)
@@ -253,11 +276,11 @@ def web_task(image: str, env: dict[str, str], mounts: list[Mount], size: Size) -
 
 def run_size(
     image: str, found: Services, db_pid: int, mounts: list[Mount], exam: dict[str, object], size: Size,
-    out: Path, work: Path,
+    variant: Variant, out: Path, work: Path,
 ) -> dict[str, Any]:  # fmt: skip
     """One exam on one task size; the raw files go to ``out``, the figures are returned."""
     students = round(float(setting("BENCH_EXAM_STUDENTS_PER_VCPU", "250")) * size.vcpu)
-    php = pool(size)
+    php = pool(size, variant.pool)
     log_dir = make_runtime_dir(work / f"fpm-{size.cpu}")
     env = site_env(found, tls=True) | php.environment()
     web_mounts = [*mounts, (php_fpm_conf(work), PHP_FPM_CONF, "ro"), (log_dir, "/bench-out")]
@@ -294,8 +317,8 @@ def run_size(
     loads_after = uptime_loads()
 
     requests = analysis.read_requests(run_dir / "requests.csv")
-    shutil.copy(run_dir / "requests.csv", out / f"requests-{slug()}-{size.cpu}.csv")
-    with (out / f"monitor-{slug()}-{size.cpu}.csv").open("w", newline="") as stream:
+    shutil.copy(run_dir / "requests.csv", out / f"requests-{slug(variant.label)}-{size.cpu}.csv")
+    with (out / f"monitor-{slug(variant.label)}-{size.cpu}.csv").open("w", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(samples[0]))
         writer.writeheader()
         writer.writerows(samples)
@@ -383,21 +406,25 @@ def main() -> int:
         with services(work) as found:
             db_pid = int((work / "mysqld.pid").read_text())
             mounts = configure(image, found, make_runtime_dir(work / "moodledata"), tls=True)
-            most = max(round(float(setting("BENCH_EXAM_STUDENTS_PER_VCPU", "250")) * s.vcpu) for s in sizes())
+            every = [size for variant in variants() for size in variant.sizes]
+            most = max(round(float(setting("BENCH_EXAM_STUDENTS_PER_VCPU", "250")) * s.vcpu) for s in every)
             exam = make_exam(image, found, mounts, most)
             (work / "exam.json").write_text(json.dumps(exam))
             print(f"exam with {most} students ready after {time.monotonic() - started:.0f} s", flush=True)
-            runs = []
-            for size in sizes():
-                # A failing size ends the measurement; the sizes measured so far are kept.
-                try:
-                    run = run_size(image, found, db_pid, mounts, exam, size, out, work)
-                except Exception:
-                    traceback.print_exc()
-                    break
-                runs.append(run)
-                save(out, runs)
-                print(json.dumps(run, default=str), flush=True)
+            runs: list[dict[str, Any]] = []
+            for variant in variants():
+                done = []
+                for size in variant.sizes:
+                    # A failing size ends the measurement; the sizes measured so far are kept.
+                    try:
+                        run = run_size(image, found, db_pid, mounts, exam, size, variant, out, work)
+                    except Exception:
+                        traceback.print_exc()
+                        break
+                    done.append(run)
+                    save(out, variant.label, done)
+                    print(json.dumps(run, default=str), flush=True)
+                runs += done
         if not runs:
             return 1
         subprocess.run(
@@ -415,16 +442,16 @@ def main() -> int:
         ]
         if failed:
             print(f"LOST ATTEMPTS OR ANSWERS in {len(failed)} run(s)", file=sys.stderr)
-        return 1 if failed or len(runs) < len(sizes()) else 0
+        return 1 if failed or len(runs) < len(every) else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def save(out: Path, runs: list[dict[str, Any]]) -> None:
-    """This label's runs into results.json, beside the other labels' (the before and after figures)."""
+def save(out: Path, name: str, runs: list[dict[str, Any]]) -> None:
+    """One variant's runs into results.json, beside the other variants' (the before and after figures)."""
     results = out / "results.json"
     previous = json.loads(results.read_text()) if results.exists() else {}
-    previous[label()] = {
+    previous[name] = {
         "runs": runs,
         "machine": machine(),
         "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
