@@ -65,11 +65,81 @@ def drain(results: dict[str, Any], out: Path) -> None:
     figure.savefig(out / "drain.png", dpi=110)
 
 
+def _ms(value: float) -> str:
+    return "-" if value != value else f"{value:.0f}"
+
+
+def report(results: dict[str, Any], out: Path) -> None:
+    """report.md: every figure of results.json as tables a person reads."""
+    lines = ["# Exam bench results", "", "Written by `make bench-exam` (docs/CAPACITY.md explains them).", ""]
+    for label, result in results.items():
+        machine = result["machine"]
+        lines += [
+            f"## {label}",
+            "",
+            f"Finished {result['finished']} on {machine['cpus']} CPUs ({machine['cpu_model']}), "
+            f"{machine['memory_gib']} GiB; Moodle tree {result['moodle']}.",
+            "",
+            "| task | workers | students | capacity (students per vCPU, p95 <= 1.5 s, 0 errors) | start: "
+            "drain s / p95 ms / errors | lost answers / unfinished | errors | load avg before -> after |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for run in result["runs"]:
+            start = run["sync_start"]
+            lines.append(
+                f"| {run['size']['label']} | {run['php_fpm']['max_children']} | {run['students']} | "
+                f"{run['capacity_equivalent_students'] / run['size']['vcpu']:.0f} | "
+                f"{start['drain_seconds']:.1f} / {_ms(start['p95_ms'])} / {start['errors']} | "
+                f"{run['lost_answers']} / {run['unfinished_attempts']} | {run['errors']} | "
+                f"{run['load_average_before'][0]} -> {run['load_average_after'][0]} |"
+            )
+        lines += ["", "Steps (think time, anchor-equivalent students per vCPU, quiz pages, p50/p95/p99 ms, "
+                  "errors, web CPU % of its limit):", ""]  # fmt: skip
+        lines += ["| task | think s | students per vCPU | pages | p50 | p95 | p99 | errors | web CPU % |",
+                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for run in result["runs"]:
+            for step in run["steps"]:
+                lines.append(
+                    f"| {run['size']['label']} | {step['think_seconds']:g} | "
+                    f"{step['equivalent_students'] / run['size']['vcpu']:.0f} | {step['pages']} | "
+                    f"{_ms(step['p50_ms'])} | {_ms(step['p95_ms'])} | {_ms(step['p99_ms'])} | "
+                    f"{step['errors']} | {step['web_cpu_percent']} |"
+                )
+        lines += ["", "CPU per request type (php-fpm's accounting):", "",
+                  "| task | request | count | CPU ms mean | CPU ms p95 | wall ms mean | peak PHP memory KB |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for run in result["runs"]:
+            for cost in run["cpu_per_request"]:
+                lines.append(
+                    f"| {run['size']['label']} | {cost['request_type']} | {cost['count']} | "
+                    f"{cost['cpu_ms_mean']:.0f} | {cost['cpu_ms_p95']:.0f} | {cost['wall_ms_mean']:.0f} | "
+                    f"{cost['peak_memory_kb_max']} |"
+                )
+        lines += ["", "Where the CPU went (% of one core over the run), the database and Redis:", "",
+                  "| task | web | MariaDB | Redis | load generator | DB max connections / running | "
+                  "row-lock waits / ms | DB queries per request | Redis max clients / MiB | "
+                  "Redis commands per request |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for run in result["runs"]:
+            share = run["cpu_share_of_run"]
+            lines.append(
+                f"| {run['size']['label']} | {share['web']} | {share['db']} | {share['redis']} | "
+                f"{share['loadgen']} | {run['db_max_threads_connected']:.0f} / "
+                f"{run['db_max_threads_running']:.0f} | "
+                f"{run['db_row_lock_waits']:.0f} / {run['db_row_lock_time_ms']:.0f} | "
+                f"{run['per_request']['db_queries']} | {run['redis_max_clients']:.0f} / "
+                f"{run['redis_max_memory_mib']} | {run['per_request']['redis_commands']} |"
+            )
+        lines.append("")
+    (out / "report.md").write_text("\n".join(lines))
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     results = json.loads((out / "results.json").read_text())
     latency(results, out)
     drain(results, out)
+    report(results, out)
     return 0
 
 
