@@ -296,7 +296,7 @@ def run_size(
         command = [
             str(BENCH_VENV / "bin" / "python"), "-m", "tools.exam.students", "--host", web_url(),
             "--exam", str(work / "exam.json"), "--password", STUDENT_PASSWORD, "--students", str(students),
-            "--arrival-seconds", str(max(20, students / 5)), "--out", str(run_dir),
+            "--arrival-seconds", str(max(20, students / 8)), "--out", str(run_dir),
             "--steps", ",".join(f"{think:g}:{seconds:g}" for think, seconds in steps),
             "--deadline", "420",
         ]  # fmt: skip

@@ -66,14 +66,14 @@ class Exam:
 
     def think_time(self) -> float:
         """Seconds until the next page: uniform over [T/2, 3T/2] for the step in force now (the first one
-        until every student has started)."""
+        until every student has started); 1-3 s after the last step, to finish the attempts quickly (those
+        pages are not measured)."""
         elapsed = time.monotonic() - self.schedule_origin if self.schedule_origin else 0.0
         for think, seconds in self.steps:
             if elapsed < seconds:
                 return random.uniform(think / 2, think * 1.5)
             elapsed -= seconds
-        think = self.steps[-1][0]
-        return random.uniform(think / 2, think * 1.5)
+        return random.uniform(1.0, 3.0)
 
 
 EXAM: Exam
