@@ -105,8 +105,11 @@ class WebServiceConfig:
     memory_mib: int
     min_tasks: int
     max_tasks: int
-    cpu_target_percent: int
-    requests_per_target: int
+    cpu_target_percent: int | None = None
+    """CPU utilization that target tracking aims at; null derives it from the measured capacity
+    (moodle_infra/capacity.py, docs/CAPACITY.md)."""
+    requests_per_target: int | None = None
+    """ALB requests per task per minute that target tracking aims at; null derives it likewise."""
     exam_windows: tuple[ExamWindow, ...] = ()
 
 

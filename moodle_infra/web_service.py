@@ -6,7 +6,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from moodle_infra import image_contract
+from moodle_infra import capacity, image_contract
 from moodle_infra.config import WebServiceConfig
 from moodle_infra.exam_capacity import ExamCapacity
 from moodle_infra.load_balancer import LoadBalancer
@@ -82,13 +82,13 @@ class WebService(Construct):
         )
         scaling.scale_on_cpu_utilization(
             "Cpu",
-            target_utilization_percent=config.cpu_target_percent,
+            target_utilization_percent=config.cpu_target_percent or capacity.cpu_target_percent(config.cpu),
             scale_in_cooldown=Duration.minutes(5),
             scale_out_cooldown=Duration.minutes(1),
         )
         scaling.scale_on_request_count(
             "Requests",
-            requests_per_target=config.requests_per_target,
+            requests_per_target=config.requests_per_target or capacity.requests_per_target(config.cpu),
             target_group=self.target_group,
             scale_in_cooldown=Duration.minutes(5),
             scale_out_cooldown=Duration.minutes(1),
