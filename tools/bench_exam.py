@@ -12,7 +12,7 @@ stored. Writes the report, the raw CSV and the PNGs to BENCH_EXAM_OUT (default d
 
 Settings (environment): BENCH_EXAM_SIZES ("cpu:memory,..." in Fargate units, default
 "512:1024,1024:2048,2048:4096"), BENCH_EXAM_STUDENTS_PER_VCPU (default 250), BENCH_EXAM_STEPS
-("think:seconds,...", default "60:30,30:30,15:30"), BENCH_EXAM_POOL ("cpu" as the task definition sizes
+("think:seconds,...", default "60:20,30:20,15:20"), BENCH_EXAM_POOL ("cpu" as the task definition sizes
 php-fpm, or a fixed worker count, to compare), BENCH_EXAM_LABEL (the name of the run in results.json),
 BENCH_EXAM_BASELINE ("workers@cpu:memory": a "before" run with a fixed pool first, in the same run).
 Needs podman, mmdebstrap, runc, mariadb, redis-server and curl (Debian packages), and .venv-bench.
@@ -114,7 +114,7 @@ def sizes() -> list[Size]:
 
 
 def schedule() -> list[tuple[float, float]]:
-    steps = setting("BENCH_EXAM_STEPS", "60:30,30:30,15:30").split(",")
+    steps = setting("BENCH_EXAM_STEPS", "60:20,30:20,15:20").split(",")
     return [(float(think), float(seconds)) for think, seconds in (step.split(":") for step in steps)]
 
 
