@@ -12,7 +12,7 @@ stored. Writes the report, the raw CSV and the PNGs to BENCH_EXAM_OUT (default d
 
 Settings (environment): BENCH_EXAM_SIZES ("cpu:memory,..." in Fargate units, default
 "512:1024,1024:2048,2048:4096"), BENCH_EXAM_STUDENTS_PER_VCPU (default 250), BENCH_EXAM_STEPS
-("think:seconds,...", default "60:20,30:20,15:20"), BENCH_EXAM_POOL ("cpu" as the task definition sizes
+("think:seconds,...", default "60:120,30:120,15:60"), BENCH_EXAM_POOL ("cpu" as the task definition sizes
 php-fpm, or a fixed worker count, to compare), BENCH_EXAM_LABEL (the name of the run in results.json),
 BENCH_EXAM_BASELINE ("workers@cpu:memory": a "before" run with a fixed pool first, in the same run).
 Needs podman, mmdebstrap, runc, mariadb, redis-server and curl (Debian packages), and .venv-bench.
@@ -114,7 +114,7 @@ def sizes() -> list[Size]:
 
 
 def schedule() -> list[tuple[float, float]]:
-    steps = setting("BENCH_EXAM_STEPS", "60:20,30:20,15:20").split(",")
+    steps = setting("BENCH_EXAM_STEPS", "60:120,30:120,15:60").split(",")
     return [(float(think), float(seconds)) for think, seconds in (step.split(":") for step in steps)]
 
 
@@ -234,12 +234,14 @@ def web_cpu_percent(
     return round(100 * used_ms / ((inside[-1]["time"] - inside[0]["time"]) * 1000 * size.vcpu), 1)
 
 
-def check_database(found: Services, quiz: int, since: int, attempts: set[int]) -> dict[str, int]:
+def check_database(found: Services, quiz: int, since: int, attempts: set[int]) -> dict[str, Any]:
     """Attempts of this run as the database has them: finished or not, and how many questions of each
-    hold a graded answer (a question that ends "gave up" has no stored answer)."""
+    hold an answer: saved ("complete") while the attempt is in progress, graded once it is finished (a
+    question that ends "todo" or "gave up" has none)."""
     sql = f"""
         SELECT a.id, a.state, COUNT(q.id),
-               SUM(CASE WHEN s.state IN ('gradedright', 'gradedwrong', 'gradedpartial') THEN 1 ELSE 0 END)
+               SUM(CASE WHEN s.state IN ('complete', 'gradedright', 'gradedwrong', 'gradedpartial')
+                        THEN 1 ELSE 0 END)
           FROM mdl_quiz_attempts a
           JOIN mdl_question_attempts q ON q.questionusageid = a.uniqueid
           JOIN mdl_question_attempt_steps s ON s.questionattemptid = q.id
@@ -258,6 +260,7 @@ def check_database(found: Services, quiz: int, since: int, attempts: set[int]) -
         "attempts_finished": sum(1 for row in rows if row[1] == "finished"),
         "questions": sum(int(row[2]) for row in rows),
         "answers_stored": sum(int(row[3]) for row in rows),
+        "answers_by_attempt": {int(row[0]): int(row[3]) for row in rows},
         "attempts_seen_by_students_missing": len(attempts - in_db),
     }
 
@@ -298,7 +301,7 @@ def run_size(
             "--exam", str(work / "exam.json"), "--password", STUDENT_PASSWORD, "--students", str(students),
             "--arrival-seconds", str(max(20, students / 8)), "--out", str(run_dir),
             "--steps", ",".join(f"{think:g}:{seconds:g}" for think, seconds in steps),
-            "--deadline", "420",
+            "--deadline", "900",
         ]  # fmt: skip
         started = time.monotonic()
         loadgen = subprocess.Popen(
@@ -355,7 +358,12 @@ def run_size(
         "cpu_per_request": [asdict(cost) for cost in costs],
         "answers_confirmed_to_students": answers_confirmed,
         "database": database,
-        "lost_answers": max(0, answers_confirmed - database["answers_stored"]),
+        # Answers Moodle confirmed to a student (the next page came back) that its attempt does not hold.
+        "lost_answers": sum(
+            max(0, int(s["answers"]) - database["answers_by_attempt"].get(int(s["attempt"]), 0))
+            for s in result["students"]
+            if s["attempt"]
+        ),
         "unfinished_attempts": len(attempts) - database["attempts_finished"],
         "errors": sum(1 for request in requests if request.error),
         "peak_web_memory_mib": round(int(peak_memory) / 2**20),

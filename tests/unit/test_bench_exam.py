@@ -45,25 +45,33 @@ def _pages(second: float, count: int, ms: float, error: str = "") -> list[Reques
 
 
 def test_a_step_holds_only_with_its_p95_under_the_limit_and_no_errors() -> None:
-    requests = _pages(0, 100, 200) + _pages(10, 94, 300) + _pages(10, 6, 2000) + _pages(20, 100, 100)
-    requests += [Request(25.0, "submit", 100, "CatchResponseError")]
-    steps = analysis.steps(requests, [(60, 10), (30, 10), (15, 10)], students=50, offset=0)
-    assert [step.equivalent_students for step in steps] == [50, 100, 200]
+    """Steps of 20 s at 4, 2 and 1 s of think time: each is measured once the think times drawn before
+    it have run out (1.5 x the previous step's think time)."""
+    requests = _pages(6, 100, 200) + _pages(26, 94, 300) + _pages(26, 6, 2000) + _pages(43, 100, 100)
+    requests += [Request(50.0, "submit", 100, "CatchResponseError"), Request(1.0, "quiz page", 9000, "")]
+    steps = analysis.steps(requests, [(4, 20), (2, 20), (1, 20)], students=50, offset=0)
+    assert [step.start for step in steps] == [6, 26, 43]
+    assert [step.equivalent_students for step in steps] == [750, 1500, 3000]
     assert [step.pages for step in steps] == [100, 100, 101]
     assert [step.p95_ms for step in steps] == [200, 2000, 100]
     assert [step.holds for step in steps] == [True, False, False], "slow p95, then one error"
-    assert analysis.capacity(steps) == 50
+    assert analysis.capacity(steps) == 750
 
 
-def test_a_step_with_too_few_pages_proves_nothing() -> None:
-    steps = analysis.steps(_pages(0, 5, 100), [(60, 10)], students=10, offset=0)
-    assert not steps[0].holds
+def test_a_step_shorter_than_its_think_time_measures_nothing() -> None:
+    steps = analysis.steps(_pages(0, 100, 100), [(60, 20)], students=10, offset=0)
+    assert steps[0].pages == 0 and not steps[0].holds
     assert analysis.capacity(steps) == 0
 
 
+def test_a_step_with_too_few_pages_proves_nothing() -> None:
+    steps = analysis.steps(_pages(2, 5, 100), [(1, 10)], students=10, offset=0)
+    assert steps[0].pages == 5 and not steps[0].holds
+
+
 def test_steps_start_where_the_synchronized_start_ended() -> None:
-    requests = _pages(0, 30, 5000) + _pages(12, 30, 100)
-    (step,) = analysis.steps(requests, [(60, 10)], students=10, offset=12)
+    requests = _pages(0, 30, 5000) + _pages(13.5, 30, 100)
+    (step,) = analysis.steps(requests, [(1, 10)], students=10, offset=12)
     assert step.pages == 30 and step.p95_ms == 100
 
 

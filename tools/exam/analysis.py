@@ -71,17 +71,22 @@ def steps(
     requests: Iterable[Request], schedule: Sequence[tuple[float, float]], students: int, offset: float
 ) -> list[Step]:
     """Quiz pages sent during each (think seconds, duration) step of the schedule, which starts ``offset``
-    seconds after the synchronized start (when the start has drained)."""
+    seconds after the synchronized start (when the start has drained). A student may still be thinking a
+    think time drawn in the step before (up to 1.5 times that step's think time, or this step's for the
+    first), so each step is measured only after that much of it has passed: a step shorter than that
+    measures nothing."""
     pages = [request for request in requests if request.name in QUIZ_PAGES]
     found = []
     start = offset
+    previous_think = schedule[0][0] if schedule else 0.0
     for think, seconds in schedule:
-        inside = [page for page in pages if start <= page.second < start + seconds]
+        settled = start + 1.5 * previous_think
+        inside = [page for page in pages if settled <= page.second < start + seconds]
         good = [page.ms for page in inside if not page.error]
         found.append(
             Step(
                 think_seconds=think,
-                start=start,
+                start=settled,
                 end=start + seconds,
                 equivalent_students=students * ANCHOR_THINK_SECONDS / think,
                 pages=len(inside),
@@ -92,6 +97,7 @@ def steps(
             )
         )
         start += seconds
+        previous_think = think
     return found
 
 

@@ -143,6 +143,9 @@ class Student(FastHttpUser):
         html = self.page(
             "POST", "/mod/quiz/startattempt.php", "start attempt", ("page-mod-quiz-attempt",), start
         )
+        EXAM.pressed += 1
+        if EXAM.pressed == EXAM.arrived:
+            EXAM.schedule_origin = time.monotonic()
         rng = random.Random(number)
         for _ in range(EXAM.exam["pages"]):
             if html is None:
@@ -208,6 +211,7 @@ def main() -> int:
     deadline = EXAM.started_at + arguments.deadline
     while runner.user_count > 0 and time.monotonic() < deadline:
         gevent.sleep(0.5)
+    timed_out = runner.user_count > 0
     runner.quit()
 
     with (out / "requests.csv").open("w", newline="") as stream:
@@ -222,7 +226,7 @@ def main() -> int:
                 "start_epoch": start_epoch,
                 "schedule_origin": EXAM.schedule_origin - EXAM.started_at if EXAM.schedule_origin else None,
                 "students": EXAM.results,
-                "timed_out": runner.user_count > 0,
+                "timed_out": timed_out,
             }
         )
     )
