@@ -84,6 +84,16 @@ def for_size(table: tuple[Measured, ...] | list[Measured], cpu: int) -> tuple[Me
     return scaled, True
 
 
+def unmeasured(cpu: int) -> str | None:
+    """Why no target can be derived for ``cpu``: no table, or no step that held on the nearest size."""
+    if not RESULTS.exists():
+        return f"{RESULTS.name} is missing (make bench-exam writes it)"
+    row, _ = for_size(shipped_table(), cpu)
+    if row.students <= 0 or row.cpu_percent <= 0:
+        return f"the measured table holds no capacity for {row.cpu / 1024:g} vCPU tasks"
+    return None
+
+
 def requests_per_target(cpu: int) -> int:
     """ALB requests per task per minute to aim at: the students one task holds, each asking for a page
     (two requests) per anchor think time, times the headroom."""

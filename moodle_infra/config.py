@@ -15,7 +15,7 @@ from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar, get_args, get_type_hints
 
-from moodle_infra import instance_types, php_fpm
+from moodle_infra import capacity, instance_types, php_fpm
 
 ENVIRONMENT_NAMES = ("dev", "staging", "prod")
 """The environments the pipeline promotes through, in order."""
@@ -579,6 +579,9 @@ def _check_web_service(web: WebServiceConfig) -> _Problems:
         )
     if web.max_tasks < web.min_tasks:
         yield "max_tasks", f"must be at least min_tasks ({web.min_tasks}), got {web.max_tasks}"
+    for name in ("cpu_target_percent", "requests_per_target"):
+        if getattr(web, name) is None and (why := capacity.unmeasured(web.cpu)):
+            yield name, f"must be set: null derives it from docs/capacity/results.json, but {why}"
     yield from _check_exam_windows(web)
 
 
