@@ -88,6 +88,8 @@ def unmeasured(cpu: int) -> str | None:
     """Why no target can be derived for ``cpu``: no table, or no step that held on the nearest size."""
     if not RESULTS.exists():
         return f"{RESULTS.name} is missing (make bench-exam writes it)"
+    if MEASURED not in json.loads(RESULTS.read_text()):
+        return f'it has no run "{MEASURED}"'
     row, _ = for_size(shipped_table(), cpu)
     if row.students <= 0 or row.cpu_percent <= 0:
         return f"the measured table holds no capacity for {row.cpu / 1024:g} vCPU tasks"

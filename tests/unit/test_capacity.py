@@ -65,14 +65,15 @@ def test_a_configured_target_is_kept() -> None:
     ("results", "why"),
     [
         (None, "results.json is missing (make bench-exam writes it)"),
+        ({}, 'it has no run "php-fpm sized from the task"'),
         ([_run(1024, 0, 0.0)], "the measured table holds no capacity for 1 vCPU tasks"),
     ],
 )
 def test_a_target_left_to_a_missing_measurement_is_refused(
-    table: Path, results: list[dict[str, Any]] | None, why: str
+    table: Path, results: list[dict[str, Any]] | dict[str, Any] | None, why: str
 ) -> None:
     if results is not None:
-        table.write_text(json.dumps({capacity.MEASURED: {"runs": results}}))
+        table.write_text(json.dumps({capacity.MEASURED: {"runs": results}} if results else {}))
     with pytest.raises(ConfigError) as raised:
         load_config(_null_targets("prod"))
     assert raised.value.errors == [
