@@ -341,6 +341,7 @@ def run_size(
         "php_fpm": asdict(php),
         "students": students,
         "arrived": result["arrived"],
+        "start_epoch": result["start_epoch"],
         "timed_out": result["timed_out"],
         "seconds": round(seconds, 1),
         "load_average_before": loads_before,

@@ -9,12 +9,15 @@ T seconds, so N simulated students at think time T load the site like N x 60 / T
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 ANCHOR_THINK_SECONDS = 60.0
 """The mean of the anchor's 30-90 s think time per page."""
@@ -183,3 +186,42 @@ def cpu_per_request_type(lines: Iterable[str]) -> list[CpuCost]:
         )
         for name, rows in sorted(by_type.items())
     ]
+
+
+def reanalyse(out: Path, label: str, schedule: Sequence[tuple[float, float]]) -> None:
+    """Recompute the steps of one results.json run label from its raw request logs, for a schedule other
+    than the one the bench assumed (a run whose students thought differently, docs/CAPACITY.md)."""
+    path = out / "results.json"
+    results = json.loads(path.read_text())
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    for run in results[label]["runs"]:
+        requests = read_requests(out / f"requests-{slug}-{run['size']['cpu']}.csv")
+        start = sync_start(requests, run["arrived"])
+        found = steps(requests, schedule, run["arrived"], start.drain_seconds)
+        run["steps"] = [asdict(step) | {"holds": step.holds, "web_cpu_percent": run_cpu(out, slug, run, step)}
+                        for step in found]  # fmt: skip
+        run["capacity_equivalent_students"] = capacity(found)
+        run["steps_reanalysed_for"] = ",".join(f"{think:g}:{seconds:g}" for think, seconds in schedule)
+    path.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def run_cpu(out: Path, slug: str, run: dict[str, Any], step: Step) -> float:
+    """The web container's CPU use in a step, in percent of its limit, from the run's monitor samples."""
+    with (out / f"monitor-{slug}-{run['size']['cpu']}.csv").open() as stream:
+        samples = [{key: float(value) for key, value in row.items()} for row in csv.DictReader(stream)]
+    origin = float(run["start_epoch"])
+    inside = [row for row in samples if step.start <= row["time"] - origin <= step.end]
+    if len(inside) < 2:
+        return math.nan
+    used = inside[-1]["web_cpu_ms"] - inside[0]["web_cpu_ms"]
+    vcpu = float(run["size"]["vcpu"])
+    return round(100 * used / ((inside[-1]["time"] - inside[0]["time"]) * 1000 * vcpu), 1)
+
+
+if __name__ == "__main__":
+    # python -m tools.exam.analysis docs/capacity "<label>" 60:420
+    reanalyse(
+        Path(sys.argv[1]),
+        sys.argv[2],
+        [(float(t), float(s)) for t, s in (step.split(":") for step in sys.argv[3].split(","))],
+    )
