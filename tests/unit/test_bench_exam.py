@@ -1,8 +1,10 @@
 """The exam bench's own arithmetic (tools/exam/): what it counts as capacity, as a lost answer's absence,
 and how it fills a quiz page. The bench itself runs with `make bench-exam` (docs/CAPACITY.md)."""
 
+import json
 import math
 import random
+from pathlib import Path
 
 from tools.exam import analysis
 from tools.exam.analysis import Request
@@ -103,3 +105,23 @@ def test_cpu_per_request_type_comes_from_php_fpm_accounting() -> None:
     assert costs["start attempt"].cpu_ms_mean == 200.0
     assert costs["start attempt"].peak_memory_kb_max == 10240
     assert costs["attempt page"].cpu_ms_mean == 80.0
+
+
+def test_a_run_is_reanalysed_for_the_schedule_actually_in_force(tmp_path: Path) -> None:
+    """Students who thought 4 s throughout: one step, measured from 6 s after the start drained."""
+    label = "a run"
+    rows = ["second,name,ms,error", "0.1,start attempt,900,"] + [
+        f"{7 + i / 10},quiz page,100," for i in range(30)
+    ]
+    (tmp_path / "requests-a-run-512.csv").write_text("\n".join(rows) + "\n")
+    monitor = ["time,web_cpu_ms"] + [f"{1000 + second},{second * 250}" for second in range(0, 30)]
+    (tmp_path / "monitor-a-run-512.csv").write_text("\n".join(monitor) + "\n")
+    run = {"size": {"cpu": 512, "vcpu": 0.5}, "arrived": 10, "start_epoch": 1000, "steps": []}
+    (tmp_path / "results.json").write_text(json.dumps({label: {"runs": [run]}}))
+    analysis.reanalyse(tmp_path, label, [(4.0, 20.0)])
+    (found,) = json.loads((tmp_path / "results.json").read_text())[label]["runs"]
+    (step,) = found["steps"]
+    assert (step["start"], step["pages"], step["holds"]) == (7.0, 30, True)
+    assert step["web_cpu_percent"] == 50.0, "250 ms of CPU a second on half a vCPU"
+    assert found["capacity_equivalent_students"] == 150
+    assert found["steps_reanalysed_for"] == "4:20"
