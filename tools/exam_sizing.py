@@ -17,6 +17,7 @@ from pathlib import Path
 
 from moodle_infra.capacity import (
     ANCHOR_THINK_SECONDS,
+    MEASURED,
     REQUESTS_PER_PAGE,
     RESULTS,
     SYNC_START_SECONDS,
@@ -62,6 +63,7 @@ def database_class(vcpu_needed: float, connections: int) -> str:
 def advise(students: int, environment: EnvironmentConfig, table: list[Measured]) -> list[str]:
     web = environment.web
     row, scaled = for_size(table, web.cpu)
+    measured_cpu = min(table, key=lambda measured: abs(math.log(measured.cpu / web.cpu))).cpu
     if row.students <= 0 or row.sync_students <= 0:
         return [
             f"no measured capacity for {web.cpu / 1024:g} vCPU tasks: run make bench-exam (docs/CAPACITY.md)"
@@ -80,7 +82,11 @@ def advise(students: int, environment: EnvironmentConfig, table: list[Measured])
     lines = [
         f"{students} students, environment {environment.name}: web tasks of {web.cpu / 1024:g} vCPU / "
         f"{web.memory_mib} MiB, {workers} php-fpm workers each"
-        + (f" (figures scaled from the measured {row.cpu / 1024:g} vCPU size)" if scaled else ""),
+        + (
+            f" (figures scaled per vCPU from the measured {measured_cpu / 1024:g} vCPU size)"
+            if scaled
+            else ""
+        ),
         f"  web: one task holds {row.students:.0f} students at p95 <= 1.5 s and starts "
         f"{row.sync_students:.0f} within 30 s -> min_tasks {tasks} for the exam window ({steady} for the "
         f"pages, {spike} for the start)",
@@ -115,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     environments = {**config.environments, "sandbox": config.sandbox}
     if arguments.environment not in environments:
         parser.error(f"--environment must be one of {', '.join(environments)}")
-    table = measured_table(json.loads(arguments.results.read_text()))
+    results = json.loads(arguments.results.read_text())
+    # The task definition's pool when it was measured; otherwise the run that was (named in the answer).
+    label = MEASURED if MEASURED in results else next(iter(results))
+    table = measured_table(results, label)
+    print(f"measured run: {label} ({arguments.results})")
     print("\n".join(advise(arguments.students, environments[arguments.environment], table)))
     return 0
 

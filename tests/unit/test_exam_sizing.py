@@ -73,7 +73,6 @@ def test_the_command_reads_the_shipped_table(capsys: pytest.CaptureFixture[str],
     results.write_text(json.dumps({MEASURED: {"runs": [run(1024, 400, 250, 25.0)]}}))
     assert exam_sizing.main(["--students", "2000", "--environment", "prod", "--results", str(results)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(
-        "2000 students, environment prod: web tasks of 1 vCPU / 2048 MiB, 8 php-fpm workers"
-    )
+    assert out.splitlines()[0] == f"measured run: {MEASURED} ({results})"
+    assert out.splitlines()[1].startswith("2000 students, environment prod: web tasks of 1 vCPU / 2048 MiB")
     assert '"min_tasks": 8' in out
