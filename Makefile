@@ -13,6 +13,8 @@ PY := $(VENV)/bin/python
 # checkov lives in its own virtualenv: its pins would drag the CDK app's and the test tools' pins around.
 CHECKOV_VENV := .venv-checkov
 CDK := node_modules/.bin/cdk
+# The exam load test's Locust and matplotlib (requirements-bench.txt), only for `make bench-exam`.
+BENCH_VENV := .venv-bench
 
 # Node 20 works but jsii prints an end-of-life banner on every run.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -21,7 +23,7 @@ export CDK_VALIDATION := false
 # Nothing may call AWS at synth time: the CDK CLI would otherwise start a telemetry sender on every run.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench bench-moodle clean
+.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench bench-moodle bench-exam clean
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -84,6 +86,16 @@ bench: install
 # MOODLE_SRC=/path/to/moodle; needs wrk, a Debian package). About 4 minutes: tools/bench_moodle.py.
 bench-moodle: install
 	$(PY) -m tools.bench_moodle
+
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --disable-pip-version-check --quiet -r requirements-bench.txt
+	touch $@
+
+# Exam-day capacity per Fargate task size: simulated students take one quiz with a synchronized start on the
+# container harness (opt-in: MOODLE_SRC=/path/to/moodle). Writes docs/capacity/: docs/CAPACITY.md.
+bench-exam: install $(BENCH_VENV)/.installed
+	$(PY) -m tools.bench_exam
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

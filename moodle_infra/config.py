@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from dataclasses import field as dataclass_field
+from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar, get_args, get_type_hints
 
-from moodle_infra import instance_types
+from moodle_infra import capacity, instance_types, php_fpm
 
 ENVIRONMENT_NAMES = ("dev", "staging", "prod")
 """The environments the pipeline promotes through, in order."""
@@ -65,13 +67,51 @@ class CacheConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExamWindow:
+    """A time when many students arrive at once (an exam): the web service's minimum is raised
+    ``warm_up_minutes`` before ``start`` and restored when the window ends (README, "Planning an exam")."""
+
+    start: str
+    """Local wall-clock time in ``time_zone``, like "2027-01-20T09:00"."""
+    duration_minutes: int
+    time_zone: str
+    """An IANA time zone name, like "Europe/Montevideo"; daylight saving time is applied."""
+    min_tasks: int
+    warm_up_minutes: int = 20
+    """How early the tasks start: a new Fargate task needs minutes to pull, start and pass health checks."""
+
+    def local_start(self) -> datetime:
+        """``start`` in its time zone."""
+        return datetime.fromisoformat(self.start).replace(tzinfo=zoneinfo.ZoneInfo(self.time_zone))
+
+    def raised_at(self) -> datetime:
+        """When the minimum goes up, in ``time_zone``: the warm-up is counted in real (UTC) minutes."""
+        return _shifted(self.local_start(), -self.warm_up_minutes)
+
+    def restored_at(self) -> datetime:
+        """When the minimum comes back down, in ``time_zone``."""
+        return _shifted(self.local_start(), self.duration_minutes)
+
+
+def _shifted(moment: datetime, minutes: int) -> datetime:
+    """``moment`` moved by real minutes, across daylight-saving changes, shown in its own time zone."""
+    return (moment.astimezone(zoneinfo.ZoneInfo("UTC")) + timedelta(minutes=minutes)).astimezone(
+        moment.tzinfo
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebServiceConfig:
     cpu: int
     memory_mib: int
     min_tasks: int
     max_tasks: int
-    cpu_target_percent: int
-    requests_per_target: int
+    cpu_target_percent: int | None = None
+    """CPU utilization that target tracking aims at; null derives it from the measured capacity
+    (moodle_infra/capacity.py, docs/CAPACITY.md)."""
+    requests_per_target: int | None = None
+    """ALB requests per task per minute that target tracking aims at; null derives it likewise."""
+    exam_windows: tuple[ExamWindow, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -360,6 +400,19 @@ _FARGATE_MEMORY_MIB: dict[int, tuple[int, ...] | range] = {
 }
 """Memory sizes Fargate allows for each CPU size; other combinations fail only at deployment."""
 
+_TIME_ZONES = frozenset(zoneinfo.available_timezones())
+
+
+def _local_time(value: str) -> datetime | None:
+    """A wall-clock time to the minute, without an offset; None for anything else."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 _SHA256 = _matching(r"[0-9a-f]{64}", "a SHA-256 of what is downloaded: 64 lowercase hex digits")
 _URL = _matching(r"https?://[^\s\"']+", 'an http(s) URL like "https://example.org/plugin.zip"')
 _SECRET_ARN = _matching(
@@ -452,6 +505,20 @@ _RULES: _Rules = {
         "max_tasks": _integer(1, 100),
         "cpu_target_percent": _integer(10, 90),
         "requests_per_target": _integer(1, 100000),
+    },
+    ExamWindow: {
+        "start": _Rule(
+            'a local date and time "YYYY-MM-DDTHH:MM" without an offset (time_zone gives it), '
+            'like "2027-01-20T09:00"',
+            lambda value: isinstance(value, str) and _local_time(value) is not None,
+        ),
+        "duration_minutes": _integer(10, 24 * 60),
+        "time_zone": _Rule(
+            'an IANA time zone name like "Europe/Montevideo" or "UTC"',
+            lambda value: isinstance(value, str) and value in _TIME_ZONES,
+        ),
+        "min_tasks": _integer(1, 100),
+        "warm_up_minutes": _integer(5, 240),
     },
     CronConfig: {"cpu": _FARGATE_CPU, "memory_mib": _integer(512, 30720)},
     UpgradeSnapshotConfig: {
@@ -565,10 +632,64 @@ def _check_task_size(task: WebServiceConfig | CronConfig) -> _Problems:
 
 
 def _check_web_service(web: WebServiceConfig) -> _Problems:
-    """Auto scaling needs a maximum that is not below its minimum."""
+    """Auto scaling needs a maximum that is not below its minimum; php-fpm needs room for its workers."""
     yield from _check_task_size(web)
+    workers = php_fpm.workers_memory_allows(web.memory_mib)
+    if workers < php_fpm.MIN_WORKERS:
+        needed = php_fpm.RESERVED_MIB + php_fpm.MIN_WORKERS * php_fpm.WORKER_MIB
+        yield (
+            "memory_mib",
+            f"must be at least {needed} for a web task (OPcache, nginx and {php_fpm.MIN_WORKERS} php-fpm "
+            f"workers of {php_fpm.WORKER_MIB} MiB), got {web.memory_mib}",
+        )
     if web.max_tasks < web.min_tasks:
         yield "max_tasks", f"must be at least min_tasks ({web.min_tasks}), got {web.max_tasks}"
+    for name in ("cpu_target_percent", "requests_per_target"):
+        if getattr(web, name) is None and (why := capacity.unmeasured(web.cpu)):
+            yield name, f"must be set: null derives it from docs/capacity/results.json, but {why}"
+    yield from _check_exam_windows(web)
+
+
+MAX_EXAM_WINDOWS = 100
+
+
+def _check_exam_windows(web: WebServiceConfig) -> _Problems:
+    """Each window raises the minimum within [min_tasks, max_tasks] at a time that exists, and no two
+    windows overlap (warm-up included): the first one's restore would drop the second one's tasks."""
+    if len(web.exam_windows) > MAX_EXAM_WINDOWS:
+        yield (
+            "exam_windows",
+            f"must list at most {MAX_EXAM_WINDOWS} windows (two scheduled actions each, and Application Auto "
+            f"Scaling keeps at most 200 per scalable target), got {len(web.exam_windows)}; remove past ones",
+        )
+    for index, window in enumerate(web.exam_windows):
+        where = f"exam_windows[{index}]"
+        if not web.min_tasks < window.min_tasks <= web.max_tasks:
+            yield (
+                f"{where}.min_tasks",
+                f"must be above min_tasks ({web.min_tasks}) and at most max_tasks ({web.max_tasks}), "
+                f"got {window.min_tasks}",
+            )
+        start = window.local_start()
+        if _shifted(start, 0).replace(tzinfo=None) != start.replace(tzinfo=None):
+            yield (
+                f"{where}.start",
+                f"{_shown(window.start)} does not exist in {window.time_zone} (clocks jump forward over it "
+                "for daylight saving time); give the time the clocks show",
+            )
+    ordered = sorted(enumerate(web.exam_windows), key=lambda item: item[1].raised_at())
+    latest: tuple[int, ExamWindow] | None = None  # of the windows seen so far, the one that ends last
+    for index, window in ordered:
+        if latest is not None and window.raised_at() < latest[1].restored_at():
+            yield (
+                f"exam_windows[{index}]",
+                f"overlaps exam_windows[{latest[0]}] (which ends at "
+                f"{latest[1].restored_at():%Y-%m-%d %H:%M %Z}, while this one raises the minimum at "
+                f"{window.raised_at():%Y-%m-%d %H:%M %Z}, "
+                f"{window.warm_up_minutes} minutes before its start); merge them into one window",
+            )
+        if latest is None or window.restored_at() > latest[1].restored_at():
+            latest = (index, window)
 
 
 def _check_moodle_site(site: MoodleSiteConfig) -> _Problems:
@@ -756,6 +877,9 @@ _CUSTOM_PARSERS: dict[tuple[type, str], Callable[[object, str, list[str]], objec
     (MoodleSiteConfig, "settings"): _parse_site_settings,
     (VulnerabilityGateConfig, "allowed"): lambda value, path, errors: _parse_list(
         AllowedFinding, value, path, errors, key="vulnerability_and_package"
+    ),
+    (WebServiceConfig, "exam_windows"): lambda value, path, errors: _parse_list(
+        ExamWindow, value, path, errors, key="start"
     ),
 }
 

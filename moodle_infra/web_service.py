@@ -6,10 +6,12 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from moodle_infra import image_contract
+from moodle_infra import capacity, image_contract
 from moodle_infra.config import WebServiceConfig
+from moodle_infra.exam_capacity import ExamCapacity
 from moodle_infra.load_balancer import LoadBalancer
 from moodle_infra.moodle_task import CONTAINER_NAME, MoodleRuntime, MoodleTaskDefinition, moodle_service
+from moodle_infra.php_fpm import pool_for
 
 
 class WebService(Construct):
@@ -36,6 +38,9 @@ class WebService(Construct):
             memory_mib=config.memory_mib,
             serves_http=True,
         )
+        # php-fpm's workers sized from this task's CPU and memory, not the image's one-size default.
+        for name, value in pool_for(cpu=config.cpu, memory_mib=config.memory_mib).environment().items():
+            self.task.container.add_environment(name, value)
         self.service = moodle_service(
             self,
             cluster=cluster,
@@ -77,14 +82,15 @@ class WebService(Construct):
         )
         scaling.scale_on_cpu_utilization(
             "Cpu",
-            target_utilization_percent=config.cpu_target_percent,
+            target_utilization_percent=config.cpu_target_percent or capacity.cpu_target_percent(config.cpu),
             scale_in_cooldown=Duration.minutes(5),
             scale_out_cooldown=Duration.minutes(1),
         )
         scaling.scale_on_request_count(
             "Requests",
-            requests_per_target=config.requests_per_target,
+            requests_per_target=config.requests_per_target or capacity.requests_per_target(config.cpu),
             target_group=self.target_group,
             scale_in_cooldown=Duration.minutes(5),
             scale_out_cooldown=Duration.minutes(1),
         )
+        ExamCapacity(self, "ExamCapacity", scaling=scaling, config=config)

@@ -20,7 +20,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from moodle_infra.config import CustomDomain, ProjectConfig, load_config
+from moodle_infra.config import CustomDomain, ExamWindow, ProjectConfig, load_config
 from moodle_infra.moodle_image import EcrImage
 from stages.moodle_stage import MoodleStage
 from tests.host_php import forbid_host_php  # noqa: F401  (autouse: the host's PHP may only lint)
@@ -33,6 +33,18 @@ TEST_IMAGE = EcrImage(
     repository_name="moodle",
     tag="test-tag",
 )
+
+EXAM_WINDOWS = (
+    ExamWindow(start="2027-06-14T09:00", duration_minutes=180, time_zone="America/Montevideo", min_tasks=6),
+    ExamWindow(
+        start="2027-06-15T14:30",
+        duration_minutes=90,
+        time_zone="Europe/Madrid",
+        min_tasks=4,
+        warm_up_minutes=45,
+    ),
+)
+"""Exam windows of the prod-domain shape: scheduled capacity in two time zones."""
 
 STAGE_STACKS = ("EdgeSecurity", "Network", "Audit", "Data", "Application")
 
@@ -53,13 +65,16 @@ def project_config(raw_config: dict[str, Any]) -> ProjectConfig:
 
 @pytest.fixture(scope="session")
 def stages(project_config: ProjectConfig) -> dict[str, MoodleStage]:
-    """dev, staging and prod as shipped, plus prod with a custom domain in a Route 53 zone, staging
-    with existing certificates (every distinct shape of an environment) and dev with the next image."""
+    """dev, staging and prod as shipped, plus prod with a custom domain in a Route 53 zone and exam
+    windows, staging with existing certificates (every distinct shape of an environment) and dev with the
+    next image."""
     app = App()
     configs = dict(project_config.environments)
+    prod = project_config.environments["prod"]
     configs["prod-domain"] = replace(
-        project_config.environments["prod"],
+        prod,
         name="prod-domain",
+        web=replace(prod.web, exam_windows=EXAM_WINDOWS),
         custom_domain=CustomDomain(
             domain_name="moodle.example.edu", hosted_zone_id="Z0123456789ABC", hosted_zone_name="example.edu"
         ),

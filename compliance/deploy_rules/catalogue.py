@@ -22,6 +22,7 @@ from compliance.deploy_rules import (
     rds_instance_settings,
     request_timeouts,
     retained_names,
+    scheduled_actions,
     service_key_policies,
     unique_physical_names,
     vpc_origin,
@@ -55,6 +56,7 @@ RULES: tuple[DeployRule, ...] = (
     npm_pins.RULE,
     weak_references.RULE,
     image_scanning.RULE,
+    scheduled_actions.RULE,
 )
 
 

@@ -368,9 +368,15 @@ def web_url(path: str = "") -> str:
 
 
 def start_web(
-    image: str, *, env: Mapping[str, str], mounts: Sequence[Mount], timeout: float = 60
+    image: str,
+    *,
+    env: Mapping[str, str],
+    mounts: Sequence[Mount],
+    timeout: float = 60,
+    options: Sequence[str] = (),
 ) -> Container:
-    """`web` in the background, returned once its health check answers (or failing with its logs)."""
+    """`web` in the background, returned once its health check answers (or failing with its logs);
+    ``options`` go to `podman run` (the benchmarks' CPU and memory limits)."""
     port = image_contract.CONTAINER_PORT
     port_lock = lock_web_port()
     # A container started without the lock (a benchmark, a test expecting `web` to refuse) may still hold it.
@@ -382,7 +388,7 @@ def start_web(
         time.sleep(0.5)
     container = Container(image, port_lock=port_lock)
     started = time.monotonic()
-    container.start(image_contract.COMMAND_WEB, env=env, mounts=mounts)
+    container.start(image_contract.COMMAND_WEB, env=env, mounts=mounts, options=options)
     deadline = started + timeout
     while not container.healthcheck():
         if not container.running() or time.monotonic() > deadline:
