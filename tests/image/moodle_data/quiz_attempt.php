@@ -13,13 +13,16 @@ require_once($CFG->libdir . '/questionlib.php');
 require_once($CFG->libdir . '/testing/generator/lib.php');
 require_once($CFG->dirroot . '/mod/quiz/locallib.php');
 
+use mod_quiz\quiz_attempt;
+use mod_quiz\quiz_settings;
+
 const COURSE = 'UPGRADE101';
 const STUDENT = 'upgrade.student';
 const QUIZ = 'Upgrade quiz';
 
 function make(): array {
     global $DB, $USER;
-    $generator = testing_util::get_data_generator();
+    $generator = new testing_data_generator();
     $course = $generator->create_course(['shortname' => COURSE, 'fullname' => 'Kept across the upgrade']);
     $student = $generator->create_user(['username' => STUDENT, 'firstname' => 'Upgrade', 'lastname' => 'Student']);
     $generator->enrol_user($student->id, $course->id, 'student');
@@ -41,12 +44,20 @@ function make(): array {
     ];
     $question = question_bank::get_qtype('truefalse')->save_question((object) ['qtype' => 'truefalse'], $form);
     quiz_add_quiz_question($question->id, $DB->get_record('quiz', ['id' => $quiz->id]));
+    quiz_settings::create($quiz->id)->get_grade_calculator()->recompute_quiz_sumgrades();
 
-    // As the student, the way the quiz pages do it: start, answer "true", submit, grade.
+    // As the student, the way the quiz pages do it: start, answer "true" (the fields the attempt page posts),
+    // submit, grade. The generator's submit_responses() needs PHPUnit too.
     \core\session\manager::set_user($student);
-    $quizgenerator = $generator->get_plugin_generator('mod_quiz');
-    $attempt = $quizgenerator->create_attempt($quiz->id, $student->id);
-    $quizgenerator->submit_responses($attempt->id, [1 => ['answer' => 1]], false, true);
+    $started = $generator->get_plugin_generator('mod_quiz')->create_attempt($quiz->id, $student->id);
+    $attempt = quiz_attempt::create($started->id);
+    $answer = $attempt->get_question_attempt(1);
+    $attempt->process_submitted_actions(time(), false, [
+        $answer->get_control_field_name('sequencecheck') => (string) $answer->get_sequence_check_count(),
+        $answer->get_qt_field_name('answer') => '1',
+    ]);
+    $attempt->process_submit(time(), false);
+    $attempt->process_grade_submission(time());
     \core\session\manager::set_user(get_admin());
     return read();
 }
