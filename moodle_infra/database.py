@@ -36,6 +36,18 @@ LOG_RETENTION_FUNCTION = "LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"
 """Construct ID of CDK's log retention Lambda, a singleton below the stack."""
 
 
+SERVER_PARAMETERS = {
+    "character_set_server": "utf8mb4",
+    "collation_server": "utf8mb4_unicode_ci",
+    "innodb_file_per_table": "1",
+    "max_allowed_packet": "67108864",
+    "slow_query_log": "1",
+    "long_query_time": "2",
+    "log_output": "FILE",
+}
+"""The parameter group's settings; the tests' MySQL starts with the same (tests/image/mysql_server.py)."""
+
+
 class Database(Construct):
     """A MySQL 8.4 instance with generated credentials, backups and Moodle's character set."""
 
@@ -57,15 +69,7 @@ class Database(Construct):
             "Parameters",
             engine=engine,
             description="Moodle: utf8mb4 everywhere, row format and sizes Moodle expects",
-            parameters={
-                "character_set_server": "utf8mb4",
-                "collation_server": "utf8mb4_unicode_ci",
-                "innodb_file_per_table": "1",
-                "max_allowed_packet": "67108864",
-                "slow_query_log": "1",
-                "long_query_time": "2",
-                "log_output": "FILE",
-            },
+            parameters=SERVER_PARAMETERS,
         )
 
         self.instance = rds.DatabaseInstance(

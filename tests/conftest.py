@@ -23,6 +23,7 @@ from aws_cdk.assertions import Template
 from moodle_infra.config import CustomDomain, ProjectConfig, load_config
 from moodle_infra.moodle_image import EcrImage
 from stages.moodle_stage import MoodleStage
+from tests.host_php import forbid_host_php  # noqa: F401  (autouse: the host's PHP may only lint)
 from tests.synthesis import Synthesis, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,8 +1,8 @@
 """Real-Moodle throughput with Redis over verified TLS against plain Redis: ``make bench-moodle``.
 
 Opt-in: MOODLE_SRC names a Moodle tree (docs/IMAGE.md, "Testing against real Moodle"). The image is built
-from it by the container harness (tests/image/container.py), installed once against MariaDB and one Redis
-server (AUTH; TLS and plain ports, the same data) on loopback, and then measured in alternating pairs
+from it by the container harness (tests/image/container.py), installed once against the tests' MySQL and one
+Redis server (AUTH; TLS and plain ports, the same data) on loopback, and then measured in alternating pairs
 (A = TLS, certificate and name verified against a CA file shaped like the image's, B = plain TCP): wrk on
 
 - /login/index.php (anonymous: a new session per request),
@@ -10,7 +10,7 @@ server (AUTH; TLS and plain ports, the same data) on loopback, and then measured
 - 10 parallel read-only AJAX calls on one session,
 
 with Redis connections and commands per request from Redis's own counters. Prints the medians and the
-ratio TLS/plain. Needs podman, mmdebstrap, runc, wrk, mariadb, redis-server and openssl (Debian packages).
+ratio TLS/plain. Needs podman, mmdebstrap, runc, wrk, redis-server and openssl (Debian packages).
 Bounded: about 4 minutes on 2 cores with podman's layer cache warm.
 """
 
@@ -49,7 +49,8 @@ from tests.image.container import (
     start_web,
     web_url,
 )
-from tests.image.image_testlib import DB_PASSWORD, DB_USER, make_runtime_dir, moodle_env, wait_until
+from tests.image.image_testlib import make_runtime_dir, moodle_env, wait_until
+from tests.image.mysql_server import running_mysql
 from tests.image.real_moodle import release_of
 
 PAIRS = 3
@@ -79,7 +80,6 @@ end
 @dataclass(frozen=True)
 class Services:
     db_port: int
-    db_socket: Path
     redis_tls_port: int
     redis_plain_port: int
     ca_file: Path
@@ -102,17 +102,8 @@ def run(*command: str, stdin: str | None = None) -> subprocess.CompletedProcess[
 
 @contextlib.contextmanager
 def services(root: Path) -> Iterator[Services]:
-    """MariaDB, and one Redis server with AUTH on a TLS and a plain port, on loopback."""
-    datadir, db_socket, db_port = root / "db", root / "mysqld.sock", free_port()
-    run("mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=root",
-        "--auth-root-authentication-method=socket", "--skip-test-db")  # fmt: skip
-    mariadb = subprocess.Popen(
-        ["mariadbd", "--no-defaults", f"--datadir={datadir}", f"--socket={db_socket}", f"--port={db_port}",
-         "--bind-address=127.0.0.1", "--user=root", f"--pid-file={root / 'mysqld.pid'}",
-         f"--log-error={root / 'mysqld.log'}", "--skip-log-bin", "--skip-name-resolve",
-         "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    """MySQL (the tests' server, tests/image/mysql_server.py), and one Redis server with AUTH on a TLS and a
+    plain port, on loopback."""
     # A test CA signs the server's certificate (for "localhost"). The CA file the site verifies with holds
     # the image's five Amazon and Starfield roots too, so a TLS connect costs what it costs on AWS.
     ca_key, ca_cert, key, request, cert = (root / n for n in ("ca.key", "ca.crt", "r.key", "r.csr", "r.crt"))
@@ -128,26 +119,23 @@ def services(root: Path) -> Iterator[Services]:
     ca_file.write_text("".join(path.read_text() for path in [*roots, ca_cert]))
     for path in (ca_file, cert):
         path.chmod(0o644)
-    tls_port, plain_port = free_port(), free_port()
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(plain_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(root), "--requirepass", REDIS_PASSWORD, "--tls-port", str(tls_port),
-         "--tls-cert-file", str(cert), "--tls-key-file", str(key), "--tls-auth-clients", "no",
-         "--maxclients", "1000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_until(db_socket.exists, 60, "MariaDB")
-        sql = f"CREATE USER '{DB_USER}'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}';"
-        sql += f"GRANT ALL ON *.* TO '{DB_USER}'@'127.0.0.1'; CREATE DATABASE bench CHARACTER SET utf8mb4;"
-        run("mariadb", "--no-defaults", f"--socket={db_socket}", "-uroot", "-e", sql)
-        found = Services(db_port, db_socket, tls_port, plain_port, ca_file)
-        wait_until(lambda: found.redis("PING").strip() == "PONG", 20, "Redis")
-        yield found
-    finally:
-        for process in (redis, mariadb):
-            process.terminate()
-            process.wait(timeout=60)
+    with running_mysql() as mysql:
+        mysql.sql("CREATE DATABASE bench CHARACTER SET utf8mb4")
+        tls_port, plain_port = free_port(), free_port()
+        redis = subprocess.Popen(
+            ["redis-server", "--port", str(plain_port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+             "no", "--dir", str(root), "--requirepass", REDIS_PASSWORD, "--tls-port", str(tls_port),
+             "--tls-cert-file", str(cert), "--tls-key-file", str(key), "--tls-auth-clients", "no",
+             "--maxclients", "1000"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            found = Services(mysql.port, tls_port, plain_port, ca_file)
+            wait_until(lambda: found.redis("PING").strip() == "PONG", 20, "Redis")
+            yield found
+        finally:
+            redis.terminate()
+            redis.wait(timeout=60)
 
 
 def site_env(found: Services, *, tls: bool) -> dict[str, str]:
@@ -324,7 +312,7 @@ def main() -> int:
     if not source:
         print("set MOODLE_SRC to a Moodle tree (docs/IMAGE.md: Testing against real Moodle)", file=sys.stderr)
         return 2
-    tools = ("podman", "wrk", "mariadbd", "redis-server", "openssl")
+    tools = ("podman", "mmdebstrap", "wrk", "redis-server", "openssl")
     missing = [tool for tool in tools if not shutil.which(tool)]
     if missing:
         print(f"bench-moodle needs {', '.join(missing)} (Debian packages)", file=sys.stderr)

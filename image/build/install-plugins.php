@@ -86,6 +86,15 @@ function download(string $url, string $sha256, string $what, ?string $commit = n
     return $file;
 }
 
+/** Copies an unpacked directory to its place; a copy, unlike rename(), works across file systems. */
+function copy_tree(string $from, string $to, string $what): void {
+    $status = 0;
+    passthru('cp -R ' . escapeshellarg($from) . ' ' . escapeshellarg($to), $status);
+    if ($status !== 0) {
+        fail("$what: could not copy it to $to");
+    }
+}
+
 /** Unpacks a .zip or a .tar.gz/.tgz archive (told apart by content, not by name) into a new directory. */
 function unpack_archive(string $file, string $what): string {
     $directory = sys_get_temp_dir() . '/moodle-unpacked-' . bin2hex(random_bytes(6));
@@ -190,11 +199,7 @@ function install_plugin(array $entry, string $tree, array $types, array $core): 
     if (!is_dir(dirname($target))) {
         fail("$what: the directory of plugin type $type ({$types[$type]}) is missing from the release");
     }
-    $status = 0;
-    passthru('cp -R ' . escapeshellarg($root) . ' ' . escapeshellarg($target), $status);
-    if ($status !== 0) {
-        fail("$what: could not copy it to $target");
-    }
+    copy_tree($root, $target, $what);
     say("installed $component " . ($plugin['release'] ?? '') . " (version {$plugin['version']}) in {$types[$type]}/$name");
 }
 
@@ -210,7 +215,7 @@ function install_language_pack(array $entry, string $langdir): void {
     if (file_exists("$langdir/$code")) {
         fail("$what is listed twice");
     }
-    rename("$unpacked/$code", "$langdir/$code");
+    copy_tree("$unpacked/$code", "$langdir/$code", $what);
     say("installed language pack $code in $langdir/$code");
 }
 

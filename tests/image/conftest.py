@@ -25,13 +25,12 @@ from tests.image.container import (
 )
 from tests.image.image_testlib import (
     FAKE_MOODLE_DIR,
-    MariaDB,
     Redis,
     redis_answers,
     require_binaries,
-    running_mariadb,
     wait_until,
 )
+from tests.image.mysql_server import MySQL, running_mysql
 from tests.image.real_moodle import (
     PREVIOUS_SOURCE_VARIABLE,
     SOURCE_VARIABLE,
@@ -40,6 +39,8 @@ from tests.image.real_moodle import (
 )
 
 FAKE_RELEASE_VERSION = "5.1.6"
+BUILD_STAGE = "moodle"
+"""The Dockerfile's stage that unpacks the release and runs image/build/install-plugins.php."""
 
 # The PHP extensions Moodle 5.1's composer.json requires: composer refuses to install without them.
 MOODLE_COMPOSER_EXTENSIONS = (
@@ -113,8 +114,14 @@ def pack_fake_release(release_dir: Path, *, public_layout: bool) -> ReleaseArchi
     return pack_release(tree, release_dir / f"fake-{layout}.tgz", version=FAKE_RELEASE_VERSION)
 
 
-def built(release: ReleaseArchive, release_url: str, tag: str) -> str:
-    build = build_image(tag=tag, release_url=f"{release_url}/{release.path.name}", release=release)
+def built(release: ReleaseArchive, release_url: str, tag: str, *, target: str | None = None) -> str:
+    """The image (or, with `target`, one of the Dockerfile's build stages) built with `release`."""
+    build = build_image(
+        tag=tag,
+        release_url=f"{release_url}/{release.path.name}",
+        release=release,
+        extra_options=["--target", target] if target else (),
+    )
     assert build.result.returncode == 0, build.output[-6000:]
     return tag
 
@@ -133,6 +140,14 @@ def fake_image(fake_release: ReleaseArchive, release_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def fake_build_stage(fake_release: ReleaseArchive, release_url: str) -> str:
+    """The Dockerfile's `moodle` stage built with the fake release (from the same layers as fake_image): the
+    image's build helpers run in it with the PHP, extensions and tools a real build gives them."""
+    require_podman()
+    return built(fake_release, release_url, checkout_tag("fake-build-stage"), target=BUILD_STAGE)
+
+
+@pytest.fixture(scope="session")
 def fake_flat_image(release_dir: Path, release_url: str) -> str:
     """The same with a fake release in the flat layout of Moodle 5.0 and older."""
     require_podman()
@@ -144,19 +159,20 @@ def fake_flat_image(release_dir: Path, release_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def mariadb() -> Iterator[MariaDB]:
-    require_binaries("mariadbd", "mariadb-install-db", "mariadb")
-    with running_mariadb() as database:
-        yield database
+def mysql() -> Iterator[MySQL]:
+    """One MySQL server for the session (tests/image/mysql_server.py); each test uses its own database."""
+    require_podman()
+    with running_mysql() as server:
+        yield server
 
 
 @pytest.fixture
-def empty_database(mariadb: MariaDB, request: pytest.FixtureRequest) -> Iterator[str]:
+def empty_database(mysql: MySQL, request: pytest.FixtureRequest) -> Iterator[str]:
     """A new, empty database for one test."""
     name = "t_" + request.node.name.replace("[", "_").replace("]", "").replace("-", "_")[:50]
-    mariadb.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4;")
+    mysql.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4;")
     yield name
-    mariadb.sql(f"DROP DATABASE IF EXISTS {name}")
+    mysql.sql(f"DROP DATABASE IF EXISTS {name}")
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
 What runs in the tests is the artifact itself: the Dockerfile built unchanged, with only the build arguments
 that differ between CodeBuild and these machines (a local Debian base image made with mmdebstrap, since
 public.ecr.aws is not reachable here, and a Moodle release archive served on loopback). Containers use the
-host's network, so they reach the MariaDB and Redis that the tests start on 127.0.0.1, and `web` listens
-on the host's port 8080: one web container at a time.
+host's network, so they reach the MySQL (mysql_server.py) and Redis that the tests start on 127.0.0.1, and
+`web` listens on the host's port 8080: one web container at a time.
 
 Podman needs a containers.conf on these machines (docs/IMAGE.md, "Building and testing the image
 locally"); the harness writes one and points CONTAINERS_CONF at it for every podman call.
@@ -112,20 +112,30 @@ def image_exists(tag: str) -> bool:
     return podman("image", "exists", tag, check=False).returncode == 0
 
 
-def ensure_base_image() -> str:
-    """A Debian base image from the package mirror (mmdebstrap), standing in for public.ecr.aws's."""
-    if not image_exists(BASE_IMAGE):
-        with tempfile.TemporaryDirectory(prefix="moodle-base-") as directory:
-            tarball = Path(directory) / "base.tar"
+def debian_image(
+    tag: str, suite: str, *, packages: Sequence[str] = (), apt_options: Sequence[str] = ()
+) -> str:
+    """A Debian image made from the package mirror (mmdebstrap, then `podman import`), kept under `tag` in
+    podman's storage: later runs and other checkouts on the machine reuse it."""
+    if not image_exists(tag):
+        with tempfile.TemporaryDirectory(prefix="moodle-debian-image-") as directory:
+            tarball = Path(directory) / "rootfs.tar"
+            options = [f"--include={','.join(packages)}"] if packages else []
+            options += [f"--aptopt={option}" for option in apt_options]
             subprocess.run(
-                ["mmdebstrap", "--variant=minbase", "--quiet", DEBIAN_RELEASE, str(tarball)],
+                ["mmdebstrap", "--variant=minbase", "--quiet", *options, suite, str(tarball)],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 check=True,
                 timeout=BUILD_TIMEOUT,
             )
-            podman("import", "--quiet", str(tarball), BASE_IMAGE, timeout=300)
-    return BASE_IMAGE
+            podman("import", "--quiet", str(tarball), tag, timeout=300)
+    return tag
+
+
+def ensure_base_image() -> str:
+    """The Debian base image, standing in for public.ecr.aws's."""
+    return debian_image(BASE_IMAGE, DEBIAN_RELEASE)
 
 
 def free_port() -> int:

@@ -1,27 +1,27 @@
-"""Helpers of the image tests: exit codes, the local services (MariaDB, Redis) and the task's variables.
+"""Helpers of the image tests: exit codes, Redis and the task's variables.
 
-The image itself is built and run by the container harness (container.py); MariaDB and Redis run on the
-host's loopback (Debian's packages, installed by .ci/run), where containers on the host network reach them.
+The image itself is built and run by the container harness (container.py), MySQL in a container of its own
+(mysql_server.py); Redis runs on the host's loopback (Debian's package, installed by .ci/run). Containers
+on the host network reach both on 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from moodle_infra import image_contract
-from tests.image.container import REPO_ROOT, free_port
+from tests.image.container import REPO_ROOT
+from tests.image.mysql_server import DB_PASSWORD, DB_USER
 
 IMAGE_DIR = REPO_ROOT / "image"
 FAKE_MOODLE_DIR = Path(__file__).resolve().parent / "fake_moodle"
@@ -37,9 +37,6 @@ EXIT_DATAROOT_NOT_PREPARED = 8
 EXIT_UNFINISHED_INSTALL_HOLDS_DATA = 9
 EXIT_UPGRADE_STILL_PENDING = 10
 EXIT_UNKNOWN_SETTINGS = 11
-
-DB_USER = "moodle"
-DB_PASSWORD = "moodle-test-password"
 
 
 def require_binaries(*names: str) -> None:
@@ -67,7 +64,7 @@ def moodle_env(**overrides: str) -> dict[str, str]:
     """The variables the ECS task definition sets, pointing at the local services."""
     env = {
         "MOODLE_WWWROOT": f"http://127.0.0.1:{image_contract.CONTAINER_PORT}",
-        "MOODLE_DB_TYPE": "mariadb",
+        "MOODLE_DB_TYPE": "mysqli",
         "MOODLE_DB_HOST": "127.0.0.1",
         "MOODLE_DB_PORT": "3306",
         "MOODLE_DB_NAME": "moodle",
@@ -95,70 +92,6 @@ def http_status(url: str) -> int:
         return error.code
     except OSError:
         return 0
-
-
-# --- MariaDB -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MariaDB:
-    port: int
-    socket_path: Path
-
-    def client(self, *options: str) -> list[str]:
-        """The mariadb client as root over the socket (root authenticates by socket)."""
-        return ["mariadb", "--no-defaults", f"--socket={self.socket_path}", "-uroot", "-N", "-B", *options]
-
-    def sql(self, statement: str) -> str:
-        result = subprocess.run(
-            self.client("-e", statement), capture_output=True, text=True, check=True, timeout=30
-        )
-        return result.stdout
-
-    def hold_lock(self, name: str) -> subprocess.Popen[str]:
-        """A client that holds GET_LOCK(name) until it is killed."""
-        process = subprocess.Popen(
-            self.client("--unbuffered"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(f"SELECT GET_LOCK('{name}', 5);\n")
-        process.stdin.flush()
-        assert process.stdout.readline().strip() == "1"
-        return process
-
-
-@contextlib.contextmanager
-def running_mariadb() -> Iterator[MariaDB]:
-    """A throw-away MariaDB on loopback with the tests' user, for containers on the host network."""
-    root = Path(tempfile.mkdtemp(prefix="moodle-image-mariadb-"))
-    datadir, socket_path, port = root / "data", root / "mysqld.sock", free_port()
-    subprocess.run(
-        ["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=root",
-         "--auth-root-authentication-method=socket", "--skip-test-db"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )  # fmt: skip
-    server = subprocess.Popen(
-        ["mariadbd", "--no-defaults", f"--datadir={datadir}", f"--socket={socket_path}", f"--port={port}",
-         "--bind-address=127.0.0.1", "--user=root", f"--pid-file={root / 'mysqld.pid'}",
-         f"--log-error={root / 'error.log'}", "--skip-log-bin", "--skip-name-resolve",
-         "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    database = MariaDB(port=port, socket_path=socket_path)
-    try:
-        wait_until(socket_path.exists, 60, "MariaDB")
-        database.sql(
-            f"CREATE USER '{DB_USER}'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}';"
-            f"GRANT ALL ON *.* TO '{DB_USER}'@'127.0.0.1';"
-        )
-        yield database
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # --- Redis ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The entrypoint's commands in the built image, with a fake Moodle release whose CLI scripts record their
 calls (tests/image/fake_moodle).
 
-install-or-upgrade runs against a real MariaDB (its wait, lock and install detection are the point);
+install-or-upgrade runs against a real MySQL (its wait, lock and install detection are the point);
 the stand-ins take the place of Moodle's own CLI scripts.
 """
 
@@ -18,8 +18,6 @@ import pytest
 from moodle_infra import image_contract
 from tests.image.container import Container, free_port, run_container
 from tests.image.image_testlib import (
-    DB_PASSWORD,
-    DB_USER,
     EXIT_CACHE_SETUP_FAILED,
     EXIT_CONFIG,
     EXIT_DATABASE_TIMEOUT,
@@ -29,10 +27,10 @@ from tests.image.image_testlib import (
     EXIT_LOCK_TIMEOUT,
     EXIT_UNFINISHED_INSTALL_HOLDS_DATA,
     EXIT_UNKNOWN_SETTINGS,
-    MariaDB,
     make_runtime_dir,
     moodle_env,
 )
+from tests.image.mysql_server import MySQL
 
 pytestmark = pytest.mark.container
 
@@ -134,14 +132,14 @@ def test_other_commands_run_as_given(task: Task) -> None:
     assert result.stdout == "5000"
 
 
-# --- With MariaDB ------------------------------------------------------------------------------------
+# --- With MySQL --------------------------------------------------------------------------------------
 
 services = pytest.mark.services
 
 
 @pytest.fixture
-def db_task(task: Task, mariadb: MariaDB, empty_database: str) -> Task:
-    task.env |= {"MOODLE_DB_PORT": str(mariadb.port), "MOODLE_DB_NAME": empty_database}
+def db_task(task: Task, mysql: MySQL, empty_database: str) -> Task:
+    task.env |= {"MOODLE_DB_PORT": str(mysql.port), "MOODLE_DB_NAME": empty_database}
     return task
 
 
@@ -207,8 +205,8 @@ def test_concurrent_runs_install_exactly_once(db_task: Task) -> None:
 
 
 @services
-def test_lock_timeout(db_task: Task, mariadb: MariaDB) -> None:
-    holder = mariadb.hold_lock(f"{db_task.env['MOODLE_DB_NAME']}.mdl_install_or_upgrade")
+def test_lock_timeout(db_task: Task, mysql: MySQL) -> None:
+    holder = mysql.hold_lock(f"{db_task.env['MOODLE_DB_NAME']}.mdl_install_or_upgrade")
     try:
         result = db_task.run("install-or-upgrade", MOODLE_LOCK_WAIT_SECONDS="1")
     finally:
@@ -356,16 +354,16 @@ def test_web_refuses_a_data_directory_prepared_for_another_database(prepared_tas
 # --- An install stopped part-way -----------------------------------------------------------------------
 
 
-def tables(mariadb: MariaDB, database: str) -> dict[str, int]:
-    names = mariadb.sql(
+def tables(mysql: MySQL, database: str) -> dict[str, int]:
+    names = mysql.sql(
         f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{database}'"
     ).split()
-    return {name: int(mariadb.sql(f"SELECT COUNT(*) FROM {database}.{name}")) for name in names}
+    return {name: int(mysql.sql(f"SELECT COUNT(*) FROM {database}.{name}")) for name in names}
 
 
-def leave_an_unfinished_install(mariadb: MariaDB, database: str, *, users: int) -> None:
+def leave_an_unfinished_install(mysql: MySQL, database: str, *, users: int) -> None:
     """What a first install stopped part-way leaves: Moodle's tables without 'rolesactive'."""
-    mariadb.sql(
+    mysql.sql(
         f"USE {database};"
         "CREATE TABLE mdl_config (name VARCHAR(100) PRIMARY KEY, value TEXT);"
         "INSERT INTO mdl_config VALUES ('version', '2025100606.00');"
@@ -378,9 +376,9 @@ def leave_an_unfinished_install(mariadb: MariaDB, database: str, *, users: int) 
 
 
 @services
-def test_unfinished_first_install_is_cleared_and_installed_again(db_task: Task, mariadb: MariaDB) -> None:
+def test_unfinished_first_install_is_cleared_and_installed_again(db_task: Task, mysql: MySQL) -> None:
     database = db_task.env["MOODLE_DB_NAME"]
-    leave_an_unfinished_install(mariadb, database, users=2)
+    leave_an_unfinished_install(mysql, database, users=2)
     make_runtime_dir(db_task.dataroot / "muc")
     (db_task.dataroot / "muc" / "config.php").write_text("<?php // half written\n")
 
@@ -391,7 +389,7 @@ def test_unfinished_first_install_is_cleared_and_installed_again(db_task: Task, 
         result.stderr
     )
     assert db_task.events("recovery")[0].startswith("install start")
-    assert tables(mariadb, database) == {"mdl_config": 2, "other_config": 0}
+    assert tables(mysql, database) == {"mdl_config": 2, "other_config": 0}
     [aside] = db_task.dataroot.glob(".unfinished-install-*")
     assert (aside / "muc" / "config.php").read_text() == "<?php // half written\n"
     assert (db_task.dataroot / "moodle-image-site.json").exists()
@@ -399,19 +397,14 @@ def test_unfinished_first_install_is_cleared_and_installed_again(db_task: Task, 
 
 
 @services
-def test_sessions_left_by_the_stopped_install_are_ended_before_the_drops(
-    db_task: Task, mariadb: MariaDB
-) -> None:
+def test_sessions_left_by_the_stopped_install_are_ended_before_the_drops(db_task: Task, mysql: MySQL) -> None:
     """The stopped task's connection still holds a metadata lock (an open transaction): the drops would
     wait for it forever, or race with its statements."""
     database = db_task.env["MOODLE_DB_NAME"]
-    leave_an_unfinished_install(mariadb, database, users=2)
-    orphan = subprocess.Popen(
-        ["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(mariadb.port), "-u", DB_USER,
-         f"-p{DB_PASSWORD}", database, "-e",
-         "START TRANSACTION; SELECT COUNT(*) FROM mdl_config; SELECT SLEEP(600);"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    leave_an_unfinished_install(mysql, database, users=2)
+    orphan = mysql.start_client(
+        database, "-e", "START TRANSACTION; SELECT COUNT(*) FROM mdl_config; SELECT SLEEP(600);",
+        as_moodle_user=True,
     )  # fmt: skip
     try:
         time.sleep(1)
@@ -426,25 +419,25 @@ def test_sessions_left_by_the_stopped_install_are_ended_before_the_drops(
 
 
 @services
-def test_a_completed_install_is_never_touched(db_task: Task, mariadb: MariaDB) -> None:
+def test_a_completed_install_is_never_touched(db_task: Task, mysql: MySQL) -> None:
     database = db_task.env["MOODLE_DB_NAME"]
-    leave_an_unfinished_install(mariadb, database, users=2)
-    mariadb.sql(f"INSERT INTO {database}.mdl_config VALUES ('rolesactive', '1')")
-    before = tables(mariadb, database)
+    leave_an_unfinished_install(mysql, database, users=2)
+    mysql.sql(f"INSERT INTO {database}.mdl_config VALUES ('rolesactive', '1')")
+    before = tables(mysql, database)
 
     result = db_task.run("install-or-upgrade", FAKE_RUN_ID="again")
 
     assert result.returncode == 0, result.stderr
     assert db_task.events("again") == ["is-pending", "configure-cache", "check-settings"]
-    assert tables(mariadb, database) == before
+    assert tables(mysql, database) == before
     assert not list(db_task.dataroot.glob(".unfinished-install-*"))
 
 
 @services
-def test_an_unfinished_install_holding_site_data_is_refused(db_task: Task, mariadb: MariaDB) -> None:
+def test_an_unfinished_install_holding_site_data_is_refused(db_task: Task, mysql: MySQL) -> None:
     database = db_task.env["MOODLE_DB_NAME"]
-    leave_an_unfinished_install(mariadb, database, users=3)
-    before = tables(mariadb, database)
+    leave_an_unfinished_install(mysql, database, users=3)
+    before = tables(mysql, database)
 
     result = db_task.run("install-or-upgrade")
 
@@ -452,14 +445,14 @@ def test_an_unfinished_install_holding_site_data_is_refused(db_task: Task, maria
     assert "holds an unfinished Moodle install" in result.stderr
     assert "3 rows in mdl_user" in result.stderr
     assert "drop its tables with the prefix 'mdl_'" in result.stderr
-    assert tables(mariadb, database) == before
+    assert tables(mysql, database) == before
     assert db_task.events() == []
 
 
 @services
-def test_a_stale_upgrade_flag_is_cleared_before_upgrading(prepared_task: Task, mariadb: MariaDB) -> None:
+def test_a_stale_upgrade_flag_is_cleared_before_upgrading(prepared_task: Task, mysql: MySQL) -> None:
     database = prepared_task.env["MOODLE_DB_NAME"]
-    mariadb.sql(f"INSERT INTO {database}.mdl_config VALUES ('upgraderunning', UNIX_TIMESTAMP() + 300)")
+    mysql.sql(f"INSERT INTO {database}.mdl_config VALUES ('upgraderunning', UNIX_TIMESTAMP() + 300)")
 
     result = prepared_task.run("install-or-upgrade", FAKE_UPGRADE_PENDING="1")
 

@@ -1,7 +1,7 @@
 """The built image running real Moodle end to end (opt-in: MOODLE_SRC=/path/to/moodle; docs/IMAGE.md).
 
 The tree in MOODLE_SRC becomes the image's release through the Dockerfile's own release step. Everything
-then runs in containers of that image, as ECS runs them, against MariaDB and Redis (TLS and AUTH, as
+then runs in containers of that image, as ECS runs them, against MySQL and Redis (TLS and AUTH, as
 ElastiCache) on loopback: install-or-upgrade, web, cron, and install-or-upgrade again.
 """
 
@@ -22,7 +22,8 @@ import pytest
 
 from moodle_infra import image_contract
 from tests.image.container import Container, Mount, run_container, start_web, web_url
-from tests.image.image_testlib import MariaDB, Redis, make_runtime_dir, moodle_env
+from tests.image.image_testlib import Redis, make_runtime_dir, moodle_env
+from tests.image.mysql_server import AUTH_PLUGIN, MySQL
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_built import PHP_EXTENSIONS
 
@@ -62,11 +63,11 @@ class Deployment:
         return container
 
 
-def new_deployment(name: str, root: Path, mariadb: MariaDB, redis: Redis) -> Deployment:
-    mariadb.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4")
+def new_deployment(name: str, root: Path, mysql: MySQL, redis: Redis) -> Deployment:
+    mysql.sql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4")
     redis.cli("FLUSHALL")
     env = moodle_env(
-        MOODLE_DB_PORT=str(mariadb.port),
+        MOODLE_DB_PORT=str(mysql.port),
         MOODLE_DB_NAME=name,
         MOODLE_ADMIN_PASSWORD=ADMIN_PASSWORD,
         MOODLE_REDIS_HOST="localhost",
@@ -87,11 +88,11 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(
-    real_image: RealImage, mariadb: MariaDB, redis_tls: Redis, tmp_path_factory: pytest.TempPathFactory
+    real_image: RealImage, mysql: MySQL, redis_tls: Redis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("site")
     root.chmod(0o755)
-    deployment = new_deployment("moodle_integration", root, mariadb, redis_tls)
+    deployment = new_deployment("moodle_integration", root, mysql, redis_tls)
     deployment.measurements.update(real_image.timings)
 
     installed = deployment.timed("install-or-upgrade (install)", real_image.tag, "install-or-upgrade")
@@ -105,7 +106,7 @@ def site(
     web.remove()
     print(f"\nmeasurements ({real_image.release}): " + json.dumps(deployment.measurements, indent=2))
     assert status == 0, logs[-3000:]
-    mariadb.sql("DROP DATABASE moodle_integration")
+    mysql.sql("DROP DATABASE moodle_integration")
 
 
 class Browser:
@@ -170,6 +171,22 @@ def php(site: Site, code: str) -> subprocess.CompletedProcess[str]:
     """PHP code run by the image's CLI after Moodle's full bootstrap."""
     bootstrap = "define('CLI_SCRIPT', true); require getenv('MOODLE_DIR') . '/config.php';"
     return site.deployment.run(site.image.tag, "php", "-r", bootstrap + code, timeout=120)
+
+
+def test_moodle_runs_on_mysql_through_the_mysqli_driver(site: Site) -> None:
+    """Production's path: the mysqli driver on MySQL (not MariaDB), logged in with caching_sha2_password."""
+    result = php(
+        site,
+        "echo json_encode(['driver' => get_class($DB), 'vendor' => $DB->get_dbvendor(),"
+        " 'plugin' => $DB->get_field_sql('SELECT plugin FROM mysql.user WHERE user = ?', [$CFG->dbuser])]);",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "driver": "mysqli_native_moodle_database",
+        "vendor": "mysql",
+        "plugin": AUTH_PLUGIN,
+    }
 
 
 def test_application_and_session_caches_are_stored_in_redis(site: Site) -> None:

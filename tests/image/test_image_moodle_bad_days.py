@@ -15,7 +15,8 @@ import pytest
 
 from moodle_infra import image_contract
 from tests.image.container import Container, run_container, web_url
-from tests.image.image_testlib import EXIT_DATAROOT_NOT_PREPARED, MariaDB, Redis, make_runtime_dir
+from tests.image.image_testlib import EXIT_DATAROOT_NOT_PREPARED, Redis, make_runtime_dir
+from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
 
@@ -26,7 +27,7 @@ INSTALL = image_contract.COMMAND_INSTALL_OR_UPGRADE
 
 @pytest.fixture
 def deployment(
-    mariadb: MariaDB,
+    mysql: MySQL,
     redis_tls: Redis,
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
@@ -34,15 +35,15 @@ def deployment(
     root = tmp_path_factory.mktemp("bad-days")
     root.chmod(0o755)
     name = "bad_days_" + request.node.name.split("[")[-1].rstrip("]").replace("-", "_")[:30]
-    deployment = new_deployment(name, root, mariadb, redis_tls)
+    deployment = new_deployment(name, root, mysql, redis_tls)
     yield deployment
     print(f"\nmeasurements ({request.node.name}): {json.dumps(deployment.measurements, indent=2)}")
-    mariadb.sql(f"DROP DATABASE IF EXISTS {name}")
+    mysql.sql(f"DROP DATABASE IF EXISTS {name}")
 
 
 @pytest.mark.parametrize("seconds", [4, 18], ids=["early", "late"])
 def test_an_install_killed_part_way_is_finished_by_the_next_run(
-    real_image: RealImage, deployment: Deployment, mariadb: MariaDB, seconds: int
+    real_image: RealImage, deployment: Deployment, mysql: MySQL, seconds: int
 ) -> None:
     """Fargate stopping the task, an out-of-memory kill or a deploy timeout: SIGKILL mid-install."""
     interrupted = Container(real_image.tag).start(INSTALL, env=deployment.env, mounts=deployment.mounts())
@@ -51,7 +52,7 @@ def test_an_install_killed_part_way_is_finished_by_the_next_run(
     interrupted.podman_kill()
     interrupted.remove()
     database = deployment.env["MOODLE_DB_NAME"]
-    tables_left = mariadb.sql(
+    tables_left = mysql.sql(
         f"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{database}'"
     )
     deployment.measurements["tables left by the interrupted install"] = tables_left.strip()

@@ -18,7 +18,8 @@ import pytest
 
 from moodle_infra.install_upgrade import handler
 from tests.image.container import run_container
-from tests.image.image_testlib import MariaDB, Redis
+from tests.image.image_testlib import Redis
+from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Deployment, new_deployment
 from tests.image.test_image_moodle_maintenance import SNAPSHOTS_ON, plan_of, step
@@ -52,13 +53,13 @@ def site_data(deployment: Deployment, image: RealImage, mode: str) -> dict[str, 
 def test_an_upgrade_keeps_courses_users_and_quiz_attempts(
     previous_real_image: RealImage,
     real_image: RealImage,
-    mariadb: MariaDB,
+    mysql: MySQL,
     redis_tls: Redis,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     root = tmp_path_factory.mktemp("data-kept")
     root.chmod(0o755)
-    deployment = new_deployment("moodle_data_kept", root, mariadb, redis_tls)
+    deployment = new_deployment("moodle_data_kept", root, mysql, redis_tls)
     deployment.measurements.update(previous_real_image.timings | real_image.timings)
     try:
         step(deployment, previous_real_image, "all", "install")
@@ -69,7 +70,7 @@ def test_an_upgrade_keeps_courses_users_and_quiz_attempts(
         kept = site_data(deployment, real_image, "read")
     finally:
         print(f"\nmeasurements (data kept): {json.dumps(deployment.measurements, indent=2)}")
-        mariadb.sql("DROP DATABASE IF EXISTS moodle_data_kept")
+        mysql.sql("DROP DATABASE IF EXISTS moodle_data_kept")
 
     # What was made: one finished attempt, answered right and graded, by an enrolled student.
     assert made["student"]["enrolled"] is True and made["student"]["role"] == ["student"], made

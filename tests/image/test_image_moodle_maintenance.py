@@ -23,7 +23,8 @@ from moodle_infra import image_contract
 from moodle_infra.install_upgrade import handler
 from smoke import checks as smoke_checks
 from tests.image.container import Container, port_is_free, web_url
-from tests.image.image_testlib import MariaDB, Redis, wait_until
+from tests.image.image_testlib import Redis, wait_until
+from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
 
@@ -106,13 +107,13 @@ def plan_of(stderr: str) -> dict[str, object]:
 def test_upgrade_behind_the_maintenance_page_then_a_deploy_without_version_change(
     previous_real_image: RealImage,
     real_image: RealImage,
-    mariadb: MariaDB,
+    mysql: MySQL,
     redis_tls: Redis,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     root = tmp_path_factory.mktemp("maintenance")
     root.chmod(0o755)
-    deployment = new_deployment("moodle_maintenance", root, mariadb, redis_tls)
+    deployment = new_deployment("moodle_maintenance", root, mysql, redis_tls)
     deployment.measurements.update(previous_real_image.timings | real_image.timings)
     try:
         step(deployment, previous_real_image, "all", "install")
@@ -141,7 +142,7 @@ def test_upgrade_behind_the_maintenance_page_then_a_deploy_without_version_chang
             new_web.remove()
         # A git revert of the image: the previous release's plan finds the database newer than its code.
         revert_plan = plan_of(step(deployment, previous_real_image, "plan", "revert deploy")[1])
-        release = mariadb.sql("SELECT value FROM moodle_maintenance.mdl_config WHERE name = 'release'")
+        release = mysql.sql("SELECT value FROM moodle_maintenance.mdl_config WHERE name = 'release'")
         deployment.measurements["old web during the upgrade step"] = (
             f"{during_upgrade.statuses.count(200)} x 200, then {during_upgrade.statuses.count(503)} x 503"
         )
@@ -150,7 +151,7 @@ def test_upgrade_behind_the_maintenance_page_then_a_deploy_without_version_chang
         )
     finally:
         print(f"\nmeasurements (maintenance): {json.dumps(deployment.measurements, indent=2)}")
-        mariadb.sql("DROP DATABASE IF EXISTS moodle_maintenance")
+        mysql.sql("DROP DATABASE IF EXISTS moodle_maintenance")
 
     # The plan names the versions the snapshot is named after, and asks for a snapshot.
     assert before.status == 200

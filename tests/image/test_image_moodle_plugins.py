@@ -22,7 +22,8 @@ import pytest
 
 from moodle_infra.forced_settings import FORCED_SETTINGS_VARIABLE
 from tests.image.container import Container, run_container, web_url
-from tests.image.image_testlib import EXIT_UNKNOWN_SETTINGS, MariaDB, Redis
+from tests.image.image_testlib import EXIT_UNKNOWN_SETTINGS, Redis
+from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import SOURCE_VARIABLE, RealImage, build_real_image
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
 from tests.image.test_image_plugins import make_language_pack, make_plugin_zip, sha256_of
@@ -66,7 +67,7 @@ def plugin_archive(directory: Path) -> Path:
 def plugin_site(
     release_dir: Path,
     release_url: str,
-    mariadb: MariaDB,
+    mysql: MySQL,
     redis_tls: Redis,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[PluginSite]:
@@ -89,7 +90,7 @@ def plugin_site(
     )
     root = tmp_path_factory.mktemp("plugin-site")
     root.chmod(0o755)
-    deployment = new_deployment("moodle_plugins", root, mariadb, redis_tls)
+    deployment = new_deployment("moodle_plugins", root, mysql, redis_tls)
     deployment.env[FORCED_SETTINGS_VARIABLE] = json.dumps(FORCED)
     deployment.measurements.update(image.timings)
     installed = deployment.timed("install-or-upgrade with mod_customcert", image.tag, "install-or-upgrade")
@@ -99,7 +100,7 @@ def plugin_site(
     web.stop()
     web.remove()
     print(f"\nmeasurements (plugins, {image.release}): " + json.dumps(deployment.measurements, indent=2))
-    mariadb.sql("DROP DATABASE moodle_plugins")
+    mysql.sql("DROP DATABASE moodle_plugins")
 
 
 def test_moodle_lists_the_plugin_as_installed(plugin_site: PluginSite) -> None:
@@ -112,11 +113,9 @@ def test_moodle_lists_the_plugin_as_installed(plugin_site: PluginSite) -> None:
     assert "Custom certificate" in line
 
 
-def test_install_or_upgrade_created_the_minimal_plugins_table(
-    plugin_site: PluginSite, mariadb: MariaDB
-) -> None:
+def test_install_or_upgrade_created_the_minimal_plugins_table(plugin_site: PluginSite, mysql: MySQL) -> None:
     """local_cfgtest, made by the tests with a version.php and a db/install.xml: its table exists."""
-    assert "mdl_cfgtest_entries" in mariadb.sql("SHOW TABLES FROM moodle_plugins LIKE 'mdl_cfgtest_entries'")
+    assert "mdl_cfgtest_entries" in mysql.sql("SHOW TABLES FROM moodle_plugins LIKE 'mdl_cfgtest_entries'")
 
 
 def test_check_settings_reports_the_plugin_and_accepts_the_known_settings(plugin_site: PluginSite) -> None:

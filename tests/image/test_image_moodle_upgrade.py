@@ -12,7 +12,8 @@ import json
 import pytest
 
 from moodle_infra import image_contract
-from tests.image.image_testlib import MariaDB, Redis
+from tests.image.image_testlib import Redis
+from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Browser, login, new_deployment
 
@@ -22,13 +23,13 @@ pytestmark = [pytest.mark.moodle, pytest.mark.services, pytest.mark.container]
 def test_upgrade_to_the_new_release_keeps_the_site(
     previous_real_image: RealImage,
     real_image: RealImage,
-    mariadb: MariaDB,
+    mysql: MySQL,
     redis_tls: Redis,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     root = tmp_path_factory.mktemp("upgrade")
     root.chmod(0o755)
-    deployment = new_deployment("moodle_upgrade", root, mariadb, redis_tls)
+    deployment = new_deployment("moodle_upgrade", root, mysql, redis_tls)
     deployment.measurements.update(previous_real_image.timings)
     install = image_contract.COMMAND_INSTALL_OR_UPGRADE
 
@@ -43,11 +44,11 @@ def test_upgrade_to_the_new_release_keeps_the_site(
     web = deployment.start_web(real_image.tag, "upgraded web")
     try:
         status, url, dashboard = login(Browser())
-        release = mariadb.sql("SELECT value FROM moodle_upgrade.mdl_config WHERE name = 'release'").strip()
+        release = mysql.sql("SELECT value FROM moodle_upgrade.mdl_config WHERE name = 'release'").strip()
     finally:
         web.remove()
         print(f"\nmeasurements (upgrade): {json.dumps(deployment.measurements, indent=2)}")
-        mariadb.sql("DROP DATABASE moodle_upgrade")
+        mysql.sql("DROP DATABASE moodle_upgrade")
 
     assert (status, url.endswith("/my/")) == (200, True)
     assert "login/logout.php?sesskey=" in dashboard

@@ -1,26 +1,26 @@
 """Plugins and language packs from cdk.json, built into the image by image/build/install-plugins.php.
 
-The helper's refusals (checksum, component name, supported releases) run fast on the host's PHP against a
-Moodle-shaped tree; one build of the real Dockerfile shows the plugin and the language pack in the image,
-where Moodle looks for them, and config.php pointing Moodle at the packs and forcing the settings.
+The helper's refusals (checksum, component name, supported releases) run fast in the Dockerfile's build
+stage, where a real build runs it (the image's PHP and extensions, git), against a Moodle-shaped tree; one
+build of the real Dockerfile shows the plugin and the language pack in the image, where Moodle looks for
+them, and config.php pointing Moodle at the packs and forcing the settings.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.image.conftest import FAKE_RELEASE_VERSION, make_fake_release
 from tests.image.container import (
-    IMAGE_DIR,
     build_image,
     checkout_tag,
     loopback_file_server,
@@ -33,7 +33,8 @@ from tests.image.test_image_config_php import REQUIRED, ConfigRun, load_config, 
 
 __all__ = ["run_config"]  # the fixture, imported to evaluate config.php
 
-HELPER = IMAGE_DIR / "build" / "install-plugins.php"
+HELPER_IN_IMAGE = "/usr/local/lib/moodle-build/install-plugins.php"
+"""Where the Dockerfile puts image/build/install-plugins.php in its build stage."""
 CORE_VERSION = "2025100606.00"
 CORE_BRANCH = "501"
 LANGUAGE_DIR_IN_IMAGE = "/var/www/moodle-lang"
@@ -113,42 +114,48 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         yield directory, url
 
 
-def run_helper(
-    tree: Path,
-    language_dir: Path,
-    *,
-    plugins: list[dict[str, str]],
-    packs: list[dict[str, str]] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """The build helper on the host's PHP, as the Dockerfile runs it."""
-    env = {
-        **os.environ,
-        "MOODLE_PLUGINS": json.dumps(plugins),
-        "MOODLE_LANGUAGE_PACKS": json.dumps(packs or []),
-    }
-    return subprocess.run(
-        ["php", str(HELPER), str(tree), str(language_dir)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+@dataclass(frozen=True)
+class Helper:
+    """The build helper as the Dockerfile runs it: the image's copy, in its build stage, on trees under
+    `workdir` (mounted at the same path)."""
+
+    stage: str
+    workdir: Path
+
+    def run(
+        self,
+        tree: Path,
+        language_dir: Path,
+        *,
+        plugins: list[dict[str, str]],
+        packs: list[dict[str, str]] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        env = {"MOODLE_PLUGINS": json.dumps(plugins), "MOODLE_LANGUAGE_PACKS": json.dumps(packs or [])}
+        return run_container(
+            self.stage, "php", HELPER_IN_IMAGE, str(tree), str(language_dir),
+            env=env, mounts=[(self.workdir, str(self.workdir))],
+        )  # fmt: skip
+
+
+@pytest.fixture
+def helper(fake_build_stage: str, tmp_path: Path) -> Helper:
+    return Helper(fake_build_stage, tmp_path)
 
 
 def plugin_entry(archive: Path, url: str, component: str) -> dict[str, str]:
     return {"component": component, "url": f"{url}/{archive.name}", "sha256": sha256_of(archive)}
 
 
+@pytest.mark.container
 def test_helper_places_plugins_and_language_packs_where_moodle_looks(
-    tmp_path: Path, served: tuple[Path, str]
+    helper: Helper, tmp_path: Path, served: tuple[Path, str]
 ) -> None:
     directory, url = served
     tree, language_dir = make_tree(tmp_path / "tree"), tmp_path / "lang"
     local = make_plugin_zip(directory / "local.zip", component="local_cfgtest")
     sub = make_plugin_zip(directory / "sub.zip", component="assignsubmission_cfgtest")
     pack = make_language_pack(directory / "de.zip", code="de")
-    result = run_helper(
+    result = helper.run(
         tree,
         language_dir,
         plugins=[
@@ -165,6 +172,7 @@ def test_helper_places_plugins_and_language_packs_where_moodle_looks(
     assert "installed local_cfgtest 1.0 (version 2026010100) in public/local/cfgtest" in result.stdout
 
 
+@pytest.mark.container
 @pytest.mark.parametrize(
     ("plugin", "tamper", "expected"),
     [
@@ -205,7 +213,12 @@ def test_helper_places_plugins_and_language_packs_where_moodle_looks(
     ],
 )
 def test_helper_refuses_a_plugin_that_does_not_fit(
-    tmp_path: Path, served: tuple[Path, str], plugin: dict[str, object], tamper: str | None, expected: str
+    helper: Helper,
+    tmp_path: Path,
+    served: tuple[Path, str],
+    plugin: dict[str, object],
+    tamper: str | None,
+    expected: str,
 ) -> None:
     directory, url = served
     tree = make_tree(tmp_path / "tree")
@@ -214,7 +227,7 @@ def test_helper_refuses_a_plugin_that_does_not_fit(
     entry = plugin_entry(archive, url, component)
     if tamper == "checksum":
         entry["sha256"] = "0" * 64
-    result = run_helper(tree, tmp_path / "lang", plugins=[entry])
+    result = helper.run(tree, tmp_path / "lang", plugins=[entry])
     assert result.returncode == 1
     assert expected in result.stderr, result.stderr
     assert not (tree / "public/local/cfgtest").exists(), "a refused plugin must leave nothing behind"
@@ -226,6 +239,7 @@ MOODLE_53_VERSION_PHP = (
 """Moodle 5.3.0's core version.php values (its package's public/version.php, docs/IMAGE.md)."""
 
 
+@pytest.mark.container
 @pytest.mark.parametrize(
     ("supported", "refusal"),
     [
@@ -240,7 +254,11 @@ MOODLE_53_VERSION_PHP = (
     ],
 )
 def test_a_53_image_takes_only_plugins_that_support_branch_503(
-    tmp_path: Path, served: tuple[Path, str], supported: tuple[int, int], refusal: str | None
+    helper: Helper,
+    tmp_path: Path,
+    served: tuple[Path, str],
+    supported: tuple[int, int],
+    refusal: str | None,
 ) -> None:
     """Moodle itself upgrades past $plugin->supported (only `incompatible` stops it): the build refuses."""
     directory, url = served
@@ -248,7 +266,7 @@ def test_a_53_image_takes_only_plugins_that_support_branch_503(
     (tree / "public" / "version.php").write_text(MOODLE_53_VERSION_PHP)
     archive = make_plugin_zip(directory / "plugin.zip", component="local_cfgtest", supported=supported)
 
-    result = run_helper(tree, tmp_path / "lang", plugins=[plugin_entry(archive, url, "local_cfgtest")])
+    result = helper.run(tree, tmp_path / "lang", plugins=[plugin_entry(archive, url, "local_cfgtest")])
 
     if refusal is None:
         assert result.returncode == 0, result.stderr
@@ -259,12 +277,13 @@ def test_a_53_image_takes_only_plugins_that_support_branch_503(
         assert not (tree / "public/local/cfgtest").exists()
 
 
+@pytest.mark.container
 def test_helper_refuses_a_language_pack_with_a_wrong_checksum(
-    tmp_path: Path, served: tuple[Path, str]
+    helper: Helper, tmp_path: Path, served: tuple[Path, str]
 ) -> None:
     directory, url = served
     make_language_pack(directory / "fr.zip", code="fr")
-    result = run_helper(
+    result = helper.run(
         make_tree(tmp_path / "tree"),
         tmp_path / "lang",
         plugins=[],
@@ -370,8 +389,9 @@ def test_config_php_refuses_bad_forced_settings(
     assert expected in result.stderr
 
 
+@pytest.mark.container
 def test_helper_installs_a_plugin_from_an_exact_commit_of_a_git_repository(
-    tmp_path: Path, served: tuple[Path, str]
+    helper: Helper, tmp_path: Path, served: tuple[Path, str]
 ) -> None:
     directory, _ = served
     with zipfile.ZipFile(make_plugin_zip(directory / "plugin.zip", component="local_cfgtest")) as archive:
@@ -391,10 +411,10 @@ def test_helper_installs_a_plugin_from_an_exact_commit_of_a_git_repository(
         "sha256": hashlib.sha256(tar).hexdigest(),
     }
     tree = make_tree(tmp_path / "tree")
-    result = run_helper(tree, tmp_path / "lang", plugins=[entry])
+    result = helper.run(tree, tmp_path / "lang", plugins=[entry])
     assert result.returncode == 0, result.stderr
     assert (tree / "public/local/cfgtest/db/install.xml").is_file()
-    refused = run_helper(
+    refused = helper.run(
         make_tree(tmp_path / "tree2"), tmp_path / "lang2", plugins=[{**entry, "sha256": "0" * 64}]
     )
     assert refused.returncode == 1

@@ -27,7 +27,8 @@ import pytest
 
 from moodle_infra import image_contract
 from tests.image.container import Container, Mount, free_port, run_container, start_web
-from tests.image.image_testlib import MariaDB, make_runtime_dir, moodle_env, require_binaries, wait_until
+from tests.image.image_testlib import make_runtime_dir, moodle_env, require_binaries, wait_until
+from tests.image.mysql_server import MySQL
 from tests.image.test_image_config_php import ConfigRun, load_config, run_config
 
 pytestmark = [pytest.mark.container, pytest.mark.services]
@@ -237,16 +238,16 @@ def test_a_certificate_the_ca_file_does_not_vouch_for_is_refused(
 
 @pytest.fixture(scope="module")
 def probe_web(
-    fake_image: str, tls_redis: TlsRedis, mariadb: MariaDB, tmp_path_factory: pytest.TempPathFactory
+    fake_image: str, tls_redis: TlsRedis, mysql: MySQL, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Container]:
     root = tmp_path_factory.mktemp("redis-web")
     root.chmod(0o755)
     probe = root / "redis-probe.php"
     probe.write_text(PROBE)
     probe.chmod(0o644)
-    mariadb.sql("DROP DATABASE IF EXISTS redis_probe; CREATE DATABASE redis_probe")
+    mysql.sql("DROP DATABASE IF EXISTS redis_probe; CREATE DATABASE redis_probe")
     env = moodle_env(PROBE_REDIS_PORT=str(tls_redis.port), PROBE_REDIS_AUTH=PASSWORD,
-                     PROBE_REDIS_CAFILE="/run/ca/a.crt", MOODLE_DB_PORT=str(mariadb.port),
+                     PROBE_REDIS_CAFILE="/run/ca/a.crt", MOODLE_DB_PORT=str(mysql.port),
                      MOODLE_DB_NAME="redis_probe", FAKE_MOODLE_LOG="/dev/null")  # fmt: skip
     mounts: list[Mount] = [
         (make_runtime_dir(root / "moodledata"), image_contract.SHARED_DATA_PATH),

@@ -18,7 +18,8 @@ import pytest
 
 from moodle_infra import image_contract
 from tests.image.container import Container, web_url
-from tests.image.image_testlib import MariaDB, Redis
+from tests.image.image_testlib import Redis
+from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
 from tests.image.test_image_redis import PASSWORD, TlsRedis, get, tls_redis
@@ -41,19 +42,19 @@ class RedisSite:
 
 @pytest.fixture(scope="module")
 def redis_site(
-    real_image: RealImage, mariadb: MariaDB, tls_redis: TlsRedis, tmp_path_factory: pytest.TempPathFactory
+    real_image: RealImage, mysql: MySQL, tls_redis: TlsRedis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RedisSite]:
     root = tmp_path_factory.mktemp("redis-site")
     root.chmod(0o755)
     redis = Redis(port=tls_redis.port, password=PASSWORD, ca_file=tls_redis.ca_a)
-    deployment = new_deployment("moodle_redis_failures", root, mariadb, redis)
+    deployment = new_deployment("moodle_redis_failures", root, mysql, redis)
     installed = deployment.run(real_image.tag, image_contract.COMMAND_INSTALL_OR_UPGRADE)
     assert installed.returncode == 0, installed.stderr[-3000:]
     web = deployment.start_web(real_image.tag, "web")
     site = RedisSite(deployment, real_image.tag, web, tls_redis)
     yield site
     site.web.remove()
-    mariadb.sql("DROP DATABASE moodle_redis_failures")
+    mysql.sql("DROP DATABASE moodle_redis_failures")
 
 
 def logged_in() -> Browser:

@@ -18,7 +18,8 @@ import pytest
 from moodle_infra import image_contract
 from tests.image.conftest import FORBIDDEN_FILES
 from tests.image.container import Container, Mount, run_container, start_web
-from tests.image.image_testlib import MariaDB, make_runtime_dir, moodle_env
+from tests.image.image_testlib import make_runtime_dir, moodle_env
+from tests.image.mysql_server import MySQL
 
 # `web` starts only on a data directory that install-or-upgrade prepared, which needs the database.
 pytestmark = [pytest.mark.container, pytest.mark.services]
@@ -31,13 +32,13 @@ class WebTask:
     env: dict[str, str]
 
 
-def launch(image: str, root: Path, mariadb: MariaDB) -> WebTask:
+def launch(image: str, root: Path, mysql: MySQL) -> WebTask:
     """install-or-upgrade into a new database, then `web`: what the pipeline does on a first deploy."""
     database = f"web_{root.name.replace('-', '_')}"[:60]
-    mariadb.sql(f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}")
+    mysql.sql(f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}")
     dataroot = make_runtime_dir(root / "moodledata")
     mounts: list[Mount] = [(dataroot, image_contract.SHARED_DATA_PATH)]
-    env = moodle_env(MOODLE_DB_PORT=str(mariadb.port), MOODLE_DB_NAME=database, FAKE_MOODLE_LOG="/dev/null")
+    env = moodle_env(MOODLE_DB_PORT=str(mysql.port), MOODLE_DB_NAME=database, FAKE_MOODLE_LOG="/dev/null")
     installed = run_container(image, image_contract.COMMAND_INSTALL_OR_UPGRADE, env=env, mounts=mounts)
     assert installed.returncode == 0, installed.stderr
     return WebTask(start_web(image, env=env, mounts=mounts), dataroot, env)
@@ -47,11 +48,11 @@ def launch(image: str, root: Path, mariadb: MariaDB) -> WebTask:
     scope="module", params=["fake_image", "fake_flat_image"], ids=["public-layout", "flat-layout"]
 )
 def web(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mysql: MySQL
 ) -> Iterator[WebTask]:
     root = tmp_path_factory.mktemp("web")
     root.chmod(0o755)
-    task = launch(request.getfixturevalue(request.param), root, mariadb)
+    task = launch(request.getfixturevalue(request.param), root, mysql)
     yield task
     task.container.remove()
 

@@ -11,16 +11,17 @@ import pytest
 
 from moodle_infra import image_contract
 from tests.image.container import web_url
-from tests.image.image_testlib import MariaDB, http_status
+from tests.image.image_testlib import http_status
+from tests.image.mysql_server import MySQL
 from tests.image.test_image_web import WebTask, launch
 
 pytestmark = [pytest.mark.container, pytest.mark.services]
 
 
 @pytest.fixture
-def own_task(fake_image: str, world_tmp: Path, mariadb: MariaDB) -> Iterator[WebTask]:
+def own_task(fake_image: str, world_tmp: Path, mysql: MySQL) -> Iterator[WebTask]:
     """A web container for each test, which stops it."""
-    task = launch(fake_image, world_tmp, mariadb)
+    task = launch(fake_image, world_tmp, mysql)
     yield task
     task.container.remove()
 
