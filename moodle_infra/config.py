@@ -332,9 +332,11 @@ _RULES: _Rules = {
             "as Moodle names its archive moodle-5.3.tgz) of a branch whose PHP and MySQL requirements the "
             f"image and RDS meet: {', '.join(moodle_requirements.supported_branches())} "
             "(moodle_infra/moodle_requirements.py)",
-            lambda value: isinstance(value, str)
-            and re.fullmatch(r"\d+\.\d+(\.[1-9]\d*)?", value) is not None
-            and moodle_requirements.branch_of(value) in moodle_requirements.supported_branches(),
+            lambda value: (
+                isinstance(value, str)
+                and re.fullmatch(r"\d+\.\d+(\.[1-9]\d*)?", value) is not None
+                and moodle_requirements.branch_of(value) in moodle_requirements.supported_branches()
+            ),
         ),
         "sha256": _matching(r"[0-9a-f]{64}", "the SHA-256 of the release archive: 64 lowercase hex digits"),
     },
