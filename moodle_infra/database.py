@@ -10,6 +10,7 @@ from constructs import Construct
 from compliance.acknowledgments import acknowledge, ignore_cfn_lint, skip_checkov, skip_checkov_internal
 from compliance.cdk_internals import skip_checkov_on_provider
 from moodle_infra.config import EnvironmentConfig
+from moodle_infra.database_parameters import SERVER_PARAMETERS
 from moodle_infra.keys import secrets_key
 from moodle_infra.managed_policy_role import ManagedPolicyRole
 from moodle_infra.network import PRIVATE_SUBNETS
@@ -34,18 +35,6 @@ DATABASE_PORT = 3306
 
 LOG_RETENTION_FUNCTION = "LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a"
 """Construct ID of CDK's log retention Lambda, a singleton below the stack."""
-
-
-SERVER_PARAMETERS = {
-    "character_set_server": "utf8mb4",
-    "collation_server": "utf8mb4_unicode_ci",
-    "innodb_file_per_table": "1",
-    "max_allowed_packet": "67108864",
-    "slow_query_log": "1",
-    "long_query_time": "2",
-    "log_output": "FILE",
-}
-"""The parameter group's settings; the tests' MySQL starts with the same (tests/image/mysql_server.py)."""
 
 
 class Database(Construct):

@@ -21,7 +21,8 @@ import pytest
 
 from moodle_infra import image_contract
 from tests.image.container import REPO_ROOT
-from tests.image.mysql_server import DB_PASSWORD, DB_USER
+from tests.image.mysql_server import DB_PASSWORD as DB_PASSWORD  # re-exported: the tests log in with them
+from tests.image.mysql_server import DB_USER as DB_USER
 
 IMAGE_DIR = REPO_ROOT / "image"
 FAKE_MOODLE_DIR = Path(__file__).resolve().parent / "fake_moodle"

@@ -5,8 +5,8 @@ tests and the real-Moodle suite exercise exactly that path. Debian ships `mysql-
 unstable suite (sid: 9.7 at the end of 2026; bookworm and trixie have MariaDB only), so the server runs
 in a container whose image is made the way the harness makes its base image (mmdebstrap, `podman
 import`) and kept in podman's storage for later runs. It starts with the production parameter group's
-settings (moodle_infra/database.py) plus test-only ones that trade durability for speed; docs/IMAGE.md
-says how it differs from RDS's 8.4.
+settings (moodle_infra/database_parameters.py) plus test-only ones that trade durability for speed;
+docs/IMAGE.md says how it differs from RDS's 8.4.
 
 The container uses the host's network: the image's containers reach it on 127.0.0.1 like any host
 service. The tests talk to it with the server's own `mysql` client, inside its container (`podman exec`),
@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from moodle_infra.database import SERVER_PARAMETERS
+from moodle_infra.database_parameters import SERVER_PARAMETERS
 from tests.image.container import Container, debian_image, free_port, podman_env
 
 SUITE = "sid"

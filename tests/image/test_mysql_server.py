@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from moodle_infra.database import SERVER_PARAMETERS
+from moodle_infra.database_parameters import SERVER_PARAMETERS
 from tests.image.mysql_server import AUTH_PLUGIN, DB_USER, MySQL
 
 pytestmark = [pytest.mark.container, pytest.mark.services]
