@@ -16,7 +16,7 @@ from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar, get_args, get_type_hints
 
-from moodle_infra import capacity, instance_types, php_fpm
+from moodle_infra import capacity, instance_types, moodle_requirements, php_fpm
 
 ENVIRONMENT_NAMES = ("dev", "staging", "prod")
 """The environments the pipeline promotes through, in order."""
@@ -280,7 +280,7 @@ class MoodleReleaseConfig:
 
     def language_pack_url(self, pack: LanguagePack) -> str:
         """Where the image build downloads ``pack``: its own URL, or Moodle's for this release's branch."""
-        branch = ".".join(self.version.split(".")[:2])
+        branch = moodle_requirements.branch_of(self.version)
         return (
             pack.url or f"https://download.moodle.org/download.php/direct/langpack/{branch}/{pack.code}.zip"
         )
@@ -426,7 +426,17 @@ _Rules = Mapping[type, Mapping[str, _Rule]]
 
 _RULES: _Rules = {
     MoodleReleaseConfig: {
-        "version": _matching(r"\d+\.\d+(\.\d+)?", 'a Moodle release number like "5.1.6"'),
+        "version": _Rule(
+            'a Moodle release number like "5.1.6" (the first release of a branch is "5.3", not "5.3.0", '
+            "as Moodle names its archive moodle-5.3.tgz) of a branch whose PHP and MySQL requirements the "
+            f"image and RDS meet: {', '.join(moodle_requirements.supported_branches())} "
+            "(moodle_infra/moodle_requirements.py)",
+            lambda value: (
+                isinstance(value, str)
+                and re.fullmatch(r"\d+\.\d+(\.[1-9]\d*)?", value) is not None
+                and moodle_requirements.branch_of(value) in moodle_requirements.supported_branches()
+            ),
+        ),
         "sha256": _matching(r"[0-9a-f]{64}", "the SHA-256 of the release archive: 64 lowercase hex digits"),
     },
     PipelineConfig: {

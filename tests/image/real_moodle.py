@@ -23,15 +23,28 @@ PREVIOUS_SOURCE_VARIABLE = "MOODLE_SRC_PREVIOUS"
 """An older release to upgrade from (e.g. 5.0.6+); the upgrade test needs both."""
 
 
-def release_of(tree: Path) -> str:
-    """The release number in the tree's version.php ('5.0.6+ (Build: ...)' gives '5.0.6')."""
+def core_version_file(tree: Path) -> Path:
     version_file = next(
         (path for path in (tree / "public" / "version.php", tree / "version.php") if path.exists()), None
     )
     if version_file is None:
         pytest.fail(f"{tree} is not a Moodle tree: it has no version.php")
+    return version_file
+
+
+def release_of(tree: Path) -> str:
+    """The release number in the tree's version.php ('5.0.6+ (Build: ...)' gives '5.0.6')."""
+    version_file = core_version_file(tree)
     match = re.search(r"^\$release\s*=\s*'(\d+\.\d+(?:\.\d+)?)", version_file.read_text(), re.MULTILINE)
     assert match, f"no $release in {version_file}"
+    return match[1]
+
+
+def version_of(tree: Path) -> str:
+    """The core version in the tree's version.php, as the database stores it ('2025100606.00')."""
+    version_file = core_version_file(tree)
+    match = re.search(r"^\$version\s*=\s*([\d.]+);", version_file.read_text(), re.MULTILINE)
+    assert match, f"no $version in {version_file}"
     return match[1]
 
 
@@ -50,6 +63,8 @@ class RealImage:
     tag: str
     release: str
     timings: dict[str, str]
+    version: str
+    """The core version of its version.php, e.g. 2025100606.00."""
 
 
 def build_real_image(
@@ -82,4 +97,5 @@ def build_real_image(
             f"pack {release} as a release archive": f"{packed:.1f} s",
             f"build the {release} image": f"{build.seconds:.1f} s",
         },
+        version_of(tree),
     )

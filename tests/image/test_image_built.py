@@ -28,7 +28,7 @@ from tests.image.container import (
 pytestmark = pytest.mark.container
 
 PHP_EXTENSIONS = (
-    # Required by Moodle 5.0 and 5.1 (admin/environment.xml).
+    # Required by Moodle 5.0 to 5.3 (admin/environment.xml).
     "ctype", "curl", "dom", "fileinfo", "filter", "gd", "hash", "iconv", "intl", "json", "mbstring",
     "openssl", "pcre", "simplexml", "sodium", "spl", "xml", "xmlreader", "zip", "zlib",
     # Recommended there.

@@ -244,6 +244,27 @@ def test_moodles_own_environment_check_passes(site: Site) -> None:
     assert not [line for line in failures[:-1] if line.startswith("required")], result.stdout
 
 
+def test_moodles_environment_check_for_the_53_lts_passes(site: Site) -> None:
+    """The image and the database meet Moodle 5.3 by Moodle's own check, from this release's environment.xml,
+    which carries the later branches' sections too (5.1.6's has 5.3's): PHP, extensions, settings, database.
+    A database below 5.3's minimum (MariaDB 10.11) fails it."""
+    result = php(
+        site,
+        "require_once($CFG->libdir . '/environmentlib.php');"
+        "if (get_latest_version_available('5.3', ENV_SELECT_RELEASE) !== '5.3') {"
+        " echo 'no 5.3', PHP_EOL; exit; }"
+        "[$ok, $results] = check_moodle_environment('5.3', ENV_SELECT_RELEASE);"
+        "foreach ($results as $r) { if (!$r->getStatus() && $r->getLevel() === 'required') {"
+        " echo $r->getPart(), ' ', $r->getInfo(), ' ', $r->getCurrentVersion(), PHP_EOL; } }"
+        "echo $ok ? 'environment ok' : 'environment failed', PHP_EOL;",
+    )
+
+    assert result.returncode == 0, result.stderr
+    if result.stdout.strip() == "no 5.3":
+        pytest.skip(f"the environment.xml of {site.image.release} has no section for 5.3")
+    assert result.stdout.splitlines() == ["environment ok"], result.stdout
+
+
 def test_the_image_has_every_extension_the_release_asks_for(site: Site) -> None:
     """The image tests' extension list covers this release's environment.xml, recommended ones included."""
     result = php(

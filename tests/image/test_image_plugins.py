@@ -233,6 +233,50 @@ def test_helper_refuses_a_plugin_that_does_not_fit(
     assert not (tree / "public/local/cfgtest").exists(), "a refused plugin must leave nothing behind"
 
 
+MOODLE_53_VERSION_PHP = (
+    "<?php\n$version = 2026100500.00;\n$release = '5.3 (Build: 20261005)';\n$branch = '503';\n"
+)
+"""Moodle 5.3.0's core version.php values (its package's public/version.php, docs/IMAGE.md)."""
+
+
+@pytest.mark.container
+@pytest.mark.parametrize(
+    ("supported", "refusal"),
+    [
+        pytest.param(
+            (500, 502),
+            "ERROR: plugin local_cfgtest does not support this Moodle release: it supports Moodle branches "
+            "500 to 502 ($plugin->supported), the image has Moodle 5.3 (Build: 20261005), version "
+            "2026100500, branch 503",
+            id="a 5.2 plugin is refused",
+        ),
+        pytest.param((500, 503), None, id="a plugin that lists 5.3 is installed"),
+    ],
+)
+def test_a_53_image_takes_only_plugins_that_support_branch_503(
+    helper: Helper,
+    tmp_path: Path,
+    served: tuple[Path, str],
+    supported: tuple[int, int],
+    refusal: str | None,
+) -> None:
+    """Moodle itself upgrades past $plugin->supported (only `incompatible` stops it): the build refuses."""
+    directory, url = served
+    tree = make_tree(tmp_path / "tree")
+    (tree / "public" / "version.php").write_text(MOODLE_53_VERSION_PHP)
+    archive = make_plugin_zip(directory / "plugin.zip", component="local_cfgtest", supported=supported)
+
+    result = helper.run(tree, tmp_path / "lang", plugins=[plugin_entry(archive, url, "local_cfgtest")])
+
+    if refusal is None:
+        assert result.returncode == 0, result.stderr
+        assert (tree / "public/local/cfgtest/version.php").is_file()
+    else:
+        assert result.returncode == 1
+        assert refusal in result.stderr, result.stderr
+        assert not (tree / "public/local/cfgtest").exists()
+
+
 @pytest.mark.container
 def test_helper_refuses_a_language_pack_with_a_wrong_checksum(
     helper: Helper, tmp_path: Path, served: tuple[Path, str]

@@ -49,18 +49,29 @@ def test_invalid_version_fails_the_build(fake_release: ReleaseArchive, release_u
     assert "build argument MOODLE_VERSION must be a Moodle release" in result.output
 
 
-def test_default_url_is_the_release_on_download_moodle_org(fake_release: ReleaseArchive) -> None:
+@pytest.mark.parametrize(
+    ("version", "archive"),
+    [
+        ("5.1.6", "stable501/moodle-5.1.6.tgz"),
+        # The first release of a branch has no ".0" (docs/IMAGE.md, "Moodle 5.3 LTS").
+        ("5.3", "stable503/moodle-5.3.tgz"),
+    ],
+)
+def test_default_url_is_the_release_on_download_moodle_org(
+    fake_release: ReleaseArchive, version: str, archive: str
+) -> None:
     # download.moodle.org resolves to this machine, where nothing listens on 443: the build never leaves it.
     result = build_image(
         tag=TAG,
         release_url="",
         release=fake_release,
+        build_args={"MOODLE_VERSION": version},
         extra_options=["--add-host", "download.moodle.org:127.0.0.1"],
     )
 
     assert result.result.returncode != 0
-    expected = "https://download.moodle.org/download.php/direct/stable501/moodle-5.1.6.tgz"
-    assert f"Downloading Moodle 5.1.6 from {expected}" in result.output
+    expected = f"https://download.moodle.org/download.php/direct/{archive}"
+    assert f"Downloading Moodle {version} from {expected}" in result.output
 
 
 def test_composer_refuses_a_php_without_the_releases_extensions(

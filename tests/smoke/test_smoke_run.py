@@ -227,6 +227,24 @@ def test_a_weekly_build_of_the_expected_release_passes() -> None:
     assert run.outcome("moodle-release") is Outcome.PASS
 
 
+@pytest.mark.parametrize(
+    ("reported", "outcome"),
+    [
+        ("5.3 (Build: 20261005)", Outcome.PASS),
+        ("5.3+ (Build: 20261012)", Outcome.PASS),
+        ("5.3.1 (Build: 20261207)", Outcome.FAIL),
+        ("5.1.6 (Build: 20260810)", Outcome.FAIL),
+    ],
+)
+def test_the_first_release_of_a_branch_is_told_from_its_point_releases(
+    reported: str, outcome: Outcome
+) -> None:
+    """cdk.json names Moodle 5.3.0 "5.3", as Moodle does (docs/IMAGE.md, "Moodle 5.3 LTS")."""
+    run = smoke_run(SiteBehaviour(), alb_dns_name=ALB_NAME, expected_release="5.3", reported_release=reported)
+
+    assert run.outcome("moodle-release") is outcome
+
+
 def test_the_release_check_is_skipped_without_releases() -> None:
     run = smoke_run(SiteBehaviour(), alb_dns_name=ALB_NAME)
 

@@ -544,7 +544,10 @@ def test_moodle_release_is_pinned_to_version_and_checksum(raw: dict[str, Any]) -
     set_setting(raw, "moodle_release.sha256", "md5:abc")
     set_setting(raw, "moodle_release.version", "latest")
     assert errors_of(raw) == [
-        'moodle.moodle_release.version: must be a Moodle release number like "5.1.6", got "latest"',
+        'moodle.moodle_release.version: must be a Moodle release number like "5.1.6" (the first release of '
+        'a branch is "5.3", not "5.3.0", as Moodle names its archive moodle-5.3.tgz) of a branch whose PHP '
+        "and MySQL requirements the image and RDS meet: 5.0, 5.1, 5.2, 5.3 "
+        '(moodle_infra/moodle_requirements.py), got "latest"',
         "moodle.moodle_release.sha256: must be the SHA-256 of the release archive: 64 lowercase hex digits, "
         'got "md5:abc"',
     ]
