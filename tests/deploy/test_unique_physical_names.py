@@ -2,7 +2,7 @@
 
 from compliance.deploy_rules import StackTemplate
 from compliance.deploy_rules.unique_physical_names import RULE
-from tests.deploy.conftest import broken, find
+from tests.deploy.conftest import broken, find, resource_of_type
 
 
 def _one_account(templates: list[StackTemplate]) -> list[StackTemplate]:
@@ -35,4 +35,16 @@ def test_catches_two_environments_with_the_same_trail_and_dashboard(
     assert sorted(v.message for v in violations) == [
         "AWS::CloudTrail::Trail 'moodle-prod' is also created by MoodlePipeline/Prod/Audit",
         "AWS::CloudWatch::Dashboard 'moodle-prod' is also created by MoodlePipeline/Prod/Application",
+    ]
+
+
+def test_catches_two_canaries_of_one_name_in_one_region(shipped_templates: list[StackTemplate]) -> None:
+    def as_prod(body: dict) -> None:
+        canary = resource_of_type(body, "AWS::Synthetics::Canary")
+        canary["Properties"]["Name"] = "moodle-prod-journey"
+
+    clone = broken(find(shipped_templates, "MoodlePipeline/Staging/Application"), as_prod)
+    violations = RULE.violations(_one_account([*shipped_templates, clone]))
+    assert [v.message for v in violations] == [
+        "AWS::Synthetics::Canary 'moodle-prod-journey' is also created by MoodlePipeline/Prod/Application"
     ]
