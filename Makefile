@@ -21,7 +21,7 @@ export CDK_VALIDATION := false
 # Nothing may call AWS at synth time: the CDK CLI would otherwise start a telemetry sender on every run.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench bench-moodle clean
+.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench bench-moodle bench-journey clean
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -84,6 +84,11 @@ bench: install
 # MOODLE_SRC=/path/to/moodle; needs wrk, a Debian package). About 4 minutes: tools/bench_moodle.py.
 bench-moodle: install
 	$(PY) -m tools.bench_moodle
+
+# The browser journey's step durations against real Moodle, cold and warm, and the budgets they give
+# (opt-in: MOODLE_SRC; needs chromium and chromium-driver). About 3 minutes: tools/bench_journey.py.
+bench-journey: install
+	$(PY) -m tools.bench_journey
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
