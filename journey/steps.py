@@ -63,11 +63,19 @@ def login_page(ctx: StepContext) -> str:
     return "login form shown"
 
 
+LOGIN_ERRORS = "#loginerrormessage, .loginerrors, .alert-danger"
+"""Where Moodle's login page says why a login failed."""
+
+
 def log_in(ctx: StepContext) -> str:
     ctx.element("input#username").send_keys(ctx.target.username)
     ctx.element("input#password").send_keys(ctx.target.password)
     ctx.element("#loginbtn").click()
-    ctx.element("#user-menu-toggle")
+    try:
+        ctx.element("#user-menu-toggle")
+    except StepFailedError as missing:
+        said = [element.text for element in ctx.driver.find_elements(By.CSS_SELECTOR, LOGIN_ERRORS)]
+        raise StepFailedError(f"{missing}; the page says: {' '.join(said) or 'nothing'}") from missing
     if "/login/" in ctx.driver.current_url:
         raise StepFailedError(f"still on {ctx.driver.current_url} after logging in")
     return f"logged in as {ctx.target.username}"

@@ -4,7 +4,8 @@ Opt-in: MOODLE_SRC names a Moodle tree (docs/IMAGE.md, "Testing against real Moo
 the tree (or reuses it: tools/bench_moodle.py), installs it with the monitoring user against MariaDB and
 Redis on loopback, starts `web`, then runs the journey (journey/) in headless Chromium: once on a fresh
 web task (cold: nothing compiled or cached yet, what the first canary run after a deploy meets) and RUNS
-more times. Prints each step's cold and warm durations and the budget docs/JOURNEY.md derives from them.
+more times. Prints each step's cold and warm durations and the budget docs/JOURNEY.md derives from them; the
+screenshots of each run stay in test-artifacts/journey/bench-<run>/.
 Needs podman, mariadbd, redis-server, openssl, chromium and chromium-driver (Debian packages).
 """
 
@@ -26,6 +27,7 @@ from moodle_infra import image_contract
 from smoke.report import CheckResult, Outcome
 from tests.image.container import Mount, run_container, web_url
 from tests.image.image_testlib import make_runtime_dir
+from tests.image.journey_testlib import ARTIFACTS
 from tools.bench_moodle import CA_IN_CONTAINER, build, services, site_env, start
 
 RUNS = 5
@@ -39,9 +41,7 @@ def journey(screenshots: Path) -> list[CheckResult]:
     driver = local_chromium()
     try:
         relaxed = {name: 60.0 for name in STEP_NAMES}
-        return run_journey(
-            driver, target, budgets=relaxed, screenshots=ScreenshotDirectory(screenshots), log=lambda _: None
-        )
+        return run_journey(driver, target, budgets=relaxed, screenshots=ScreenshotDirectory(screenshots))
     finally:
         driver.quit()
 
@@ -97,7 +97,10 @@ def main() -> int:
                 raise SystemExit(f"install-or-upgrade failed:\n{installed.stderr[-3000:]}")
             web = start(image, env, mounts)
             try:
-                runs = [journey(root / f"screenshots-{run}") for run in range(RUNS + 1)]
+                runs = []
+                for run in range(RUNS + 1):
+                    print(f"run {run} ({'cold' if run == 0 else 'warm'}):", flush=True)
+                    runs.append(journey(ARTIFACTS / f"bench-{run}"))
             finally:
                 web.remove()
         failed = [result for run in runs for result in run if result.outcome is not Outcome.PASS]
