@@ -25,8 +25,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_synthetics as synthetics
 from constructs import Construct
 
-from compliance.acknowledgments import acknowledge
+from compliance.acknowledgments import acknowledge, wildcard_resource_finding
 from moodle_infra.config import CanaryConfig, canary_timeout_seconds
+from moodle_infra.managed_policy_role import ManagedPolicyRole
 
 RUNTIME = synthetics.Runtime("syn-python-selenium-14.0", synthetics.RuntimeFamily.PYTHON)
 """The newest Python Selenium runtime (Python 3.12, Selenium 4.32.0 as pinned here, Chromium 153):
@@ -41,6 +42,15 @@ BUNDLED = {
     "smoke": REPO_ROOT / "smoke",
 }
 """Packages of the code bundle besides python/journey_canary.py (smoke for its report module)."""
+
+ARTIFACTS_PREFIX = "runs"
+
+
+def canary_log_groups(scope: Construct) -> str:
+    """Synthetics names the canary's Lambda ``cwsyn-<canary>-<id>``; its log group follows."""
+    stack = Stack.of(scope)
+    return f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/lambda/cwsyn-*"
+
 
 RUNNER_ACTIONS = ["synthetics:GetCanary", "synthetics:GetCanaryRuns"]
 """Reading runs only: the pipeline waits for the canary's next scheduled run after a deploy."""
@@ -113,9 +123,11 @@ class BrowserCanary(Construct):
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.role = self._execution_role()
         self.canary = synthetics.Canary(
             self,
             "Canary",
+            role=self.role,
             canary_name=canary_name(environment_name),
             runtime=RUNTIME,
             test=synthetics.Test.custom(code=canary_code(), handler=HANDLER),
@@ -128,13 +140,14 @@ class BrowserCanary(Construct):
                 "JOURNEY_SECRET_ARN": password.secret_arn,
                 "JOURNEY_BUDGETS": json.dumps(vars(config.budgets_seconds), sort_keys=True),
             },
-            artifacts_bucket_location=synthetics.ArtifactsBucketLocation(bucket=self.bucket, prefix="runs"),
+            artifacts_bucket_location=synthetics.ArtifactsBucketLocation(
+                bucket=self.bucket, prefix=ARTIFACTS_PREFIX
+            ),
             success_retention_period=retention,
             failure_retention_period=retention,
             start_after_creation=True,
             provisioned_resource_cleanup=True,
         )
-        self.role = self.canary.role
         password.grant_read(self.role)
         alarm = cloudwatch.Alarm(
             self,
@@ -162,12 +175,40 @@ class BrowserCanary(Construct):
             Stack.of(self), "CanaryName", value=self.canary.canary_name, description="Browser journey canary"
         )
 
+    def _execution_role(self) -> iam.Role:
+        """What every run needs (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_CanaryPermissions.html),
+        in a managed policy: its artifacts, its metrics and its Lambda's logs."""
+        role = ManagedPolicyRole(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Runs the browser journey canary",
+        )
+        for statement in (
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[self.bucket.arn_for_objects(f"{ARTIFACTS_PREFIX}/*")]
+            ),
+            iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[self.bucket.bucket_arn]),
+            iam.PolicyStatement(actions=["s3:ListAllMyBuckets"], resources=["*"]),
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "CloudWatchSynthetics"}},
+            ),
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[canary_log_groups(self)],
+            ),
+        ):
+            role.add_to_policy(statement)
+        return role
+
     def _runner(self, environment_name: str, pipeline_account: str | None) -> iam.Role | None:
         """What the pipeline's post-deploy step assumes to read the canary's runs (journey/canary_run.py):
         it waits for the first run after the deploy; nothing else."""
         if pipeline_account is None:
             return None
-        role = iam.Role(
+        role = ManagedPolicyRole(
             self,
             "Runner",
             role_name=runner_role_name(environment_name),
@@ -191,9 +232,13 @@ class BrowserCanary(Construct):
             "Canary artifacts expire after the configured days; a copy in another region protects nothing "
             "that the next run does not recreate",
         )
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "CDK's Synthetics execution role: s3:ListAllMyBuckets and cloudwatch:PutMetricData (bound to "
-            "the CloudWatchSynthetics namespace) have no resource-level permissions",
-        )
+        findings = {
+            "AwsSolutions-IAM5[Resource::*]": "s3:ListAllMyBuckets and cloudwatch:PutMetricData (bound to "
+            "the CloudWatchSynthetics namespace) have no resource-level permissions; Synthetics needs both",
+            wildcard_resource_finding(self, self.bucket.arn_for_objects(f"{ARTIFACTS_PREFIX}/*")): "Each run "
+            "writes its screenshots, log and HAR file under a new key of the canary's own artifacts prefix",
+            wildcard_resource_finding(self, canary_log_groups(self)): "Synthetics names the canary's Lambda "
+            "function, and so its log group, cwsyn-<canary name>-<generated id> when it creates it",
+        }
+        for finding, reason in findings.items():
+            acknowledge(self.role, finding, reason)

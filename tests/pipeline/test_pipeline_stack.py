@@ -376,7 +376,7 @@ def test_the_runner_role_lets_the_pipeline_read_the_canarys_runs_only(
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert json.dumps(trust["Principal"]).count(project_config.pipeline.account) == 1
     policies = application.find_resources(
-        "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": logical_id}]}}
+        "AWS::IAM::ManagedPolicy", {"Properties": {"Roles": [{"Ref": logical_id}]}}
     )
     [statement] = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
     assert statement["Action"] == ["synthetics:GetCanary", "synthetics:GetCanaryRuns"]

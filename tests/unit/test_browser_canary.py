@@ -106,12 +106,20 @@ def test_only_the_canary_and_the_installer_may_read_the_password(template: Templ
     assert (statement["Effect"], statement["Action"], statement["Principal"]) == (
         "Deny", "secretsmanager:GetSecretValue", {"AWS": "*"},
     )  # fmt: skip
-    readers = statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
-    assert [reader["Fn::GetAtt"][0] for reader in readers] == [
-        "BrowserCanaryServiceRole5B51A8CC", "InstallOrUpgradeTaskExecutionRoleEB691A21",
-    ]  # fmt: skip
-    canary_policy = json.dumps(application.find_resources("AWS::IAM::Policy"))
-    assert "secretsmanager:GetSecretValue" in canary_policy
+    readers = [
+        reader["Fn::GetAtt"][0] for reader in statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    ]
+    _, canary = _one(application, "AWS::Synthetics::Canary")
+    assert readers == [
+        canary["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0],
+        "InstallOrUpgradeTaskExecutionRoleEB691A21",
+    ]
+    policies = application.find_resources(
+        "AWS::IAM::ManagedPolicy", {"Properties": {"Roles": [{"Ref": readers[0]}]}}
+    )
+    assert "secretsmanager:GetSecretValue" in json.dumps(policies), (
+        "the canary's own role is granted the read"
+    )
 
 
 def _container_secrets(template: Template, family_prefix: str) -> set[str]:
