@@ -223,7 +223,7 @@ class BrowserCanary(Construct):
         acknowledge(
             self.bucket,
             "NIST.800.53.R5-S3DefaultEncryptionKMS",
-            "Screenshots and logs of a login page and a monitoring course, kept two weeks; SSE-S3 is what "
+            "Screenshots and logs of a login page and a monitoring course, kept a few days; SSE-S3 is what "
             "Synthetics writes without a key policy for its execution role",
         )
         acknowledge(
