@@ -4,8 +4,7 @@
 // MOODLE_MONITOR_PASSWORD is set (an environment with the canary); idempotent. The user is a manual-auth
 // student of one hidden course, and the student role may see hidden courses in that course's context only:
 // the user sees its course and nothing else, and nobody but administrators sees the course. The password
-// is the secret's on every run, so a new secret takes effect with the next deploy. No email reaches it,
-// and a site policy (if one is set) counts as agreed, so that no page stands between it and its course.
+// is the secret's on every run, so a new secret takes effect with the next deploy. No email reaches it.
 // Exit codes: 0 done, 2 MOODLE_MONITOR_PASSWORD missing.
 
 declare(strict_types=1);
@@ -36,7 +35,6 @@ if (!$user) {
         'lastname' => 'Monitor',
         'email' => $username . '@monitoring.invalid',
         'emailstop' => 1,
-        'policyagreed' => 1,
     ], true, false);
     $user = $DB->get_record('user', ['id' => $userid], '*', MUST_EXIST);
     echo "Created the monitoring user $username\n";
