@@ -40,7 +40,7 @@ def test_the_canary_runs_the_journey_through_cloudfront_every_five_minutes(templ
     assert (variables["JOURNEY_USERNAME"], variables["JOURNEY_COURSE"]) == ("monitor", "monitoring")
     assert "MonitoringUserPassword" in json.dumps(variables["JOURNEY_SECRET_ARN"])
     assert json.loads(variables["JOURNEY_BUDGETS"]) == {
-        "login_page": 10, "log_in": 15, "dashboard": 15, "course": 10, "ajax_call": 5, "api_route": 5,
+        "login_page": 20, "log_in": 15, "dashboard": 15, "course": 10, "ajax_call": 5, "api_route": 5,
     }  # fmt: skip
     assert not any("PASSWORD" in name for name in variables), "the password is read at run time"
     assert (properties["SuccessRetentionPeriod"], properties["FailureRetentionPeriod"]) == (14, 14)
