@@ -24,14 +24,17 @@ def test_catches_a_role_that_may_not_write_artifacts_or_metrics(
     def without_s3_and_metrics(body: dict) -> None:
         canary = resource_of_type(body, "AWS::Synthetics::Canary")
         role = canary["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
-        for policy in body["Resources"][role]["Properties"].get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
-                actions = (
-                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                )
-                statement["Action"] = [
-                    a for a in actions if a not in ("s3:PutObject", "cloudwatch:PutMetricData")
-                ]
+        for policy in body["Resources"].values():
+            if policy["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": role} in policy["Properties"]["Roles"]:
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                    actions = (
+                        statement["Action"]
+                        if isinstance(statement["Action"], list)
+                        else [statement["Action"]]
+                    )
+                    statement["Action"] = [
+                        a for a in actions if a not in ("s3:PutObject", "cloudwatch:PutMetricData")
+                    ]
 
     assert _messages(shipped_templates, without_s3_and_metrics) == [
         "its execution role may not s3:PutObject, cloudwatch:PutMetricData"
