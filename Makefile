@@ -23,7 +23,7 @@ export CDK_VALIDATION := false
 # Nothing may call AWS at synth time: the CDK CLI would otherwise start a telemetry sender on every run.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench bench-moodle bench-exam clean
+.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench bench-moodle bench-exam bench-journey clean
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -96,6 +96,11 @@ $(BENCH_VENV)/.installed: requirements-bench.txt
 # container harness (opt-in: MOODLE_SRC=/path/to/moodle). Writes docs/capacity/: docs/CAPACITY.md.
 bench-exam: install $(BENCH_VENV)/.installed
 	$(PY) -m tools.bench_exam
+
+# The browser journey's step durations against real Moodle, cold and warm, and the budgets they give
+# (opt-in: MOODLE_SRC; needs chromium and chromium-driver). About 3 minutes: tools/bench_journey.py.
+bench-journey: install
+	$(PY) -m tools.bench_journey
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

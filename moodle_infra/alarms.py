@@ -14,6 +14,35 @@ from constructs import Construct
 FIVE_MINUTES = Duration.minutes(5)
 GIB = 1024**3
 
+ERROR_RATE_PERCENT = 5
+"""Share of requests answered 5xx (by Moodle or by the load balancer) that raises the alarm..."""
+ERROR_RATE_MIN_REQUESTS = 5
+"""...once a 5-minute period has at least this many requests: the browser canary alone sends more at
+night (docs/JOURNEY.md), so a night-time outage counts, while a handful of requests is no rate."""
+ERROR_RATE_PERIODS, ERROR_RATE_BREACHING_PERIODS = 3, 2
+"""Two bad periods out of three: one error in a quiet period (one of five requests) is not an outage."""
+
+
+def server_error_rate(alb: elbv2.IApplicationLoadBalancerMetrics) -> cloudwatch.MathExpression:
+    """Percent of requests answered 5xx per 5 minutes; 0 while there are too few requests to tell."""
+    return cloudwatch.MathExpression(
+        expression=(
+            f"IF(requests >= {ERROR_RATE_MIN_REQUESTS}, "
+            "100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)"
+        ),
+        using_metrics={
+            "requests": alb.request_count(period=FIVE_MINUTES, statistic="Sum"),
+            "target5xx": alb.http_code_target(
+                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=FIVE_MINUTES, statistic="Sum"
+            ),
+            "elb5xx": alb.http_code_elb(
+                elbv2.HttpCodeElb.ELB_5XX_COUNT, period=FIVE_MINUTES, statistic="Sum"
+            ),
+        },
+        label="5xx answers, % of requests",
+        period=FIVE_MINUTES,
+    )
+
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoredResources:
@@ -58,16 +87,17 @@ class Alarms(Construct):
         database = resources.database
 
         self._alarm(
-            "AlbTarget5xx",
-            alb.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=FIVE_MINUTES),
-            threshold=10,
-            description="Moodle answered more than 10 server errors in 5 minutes",
-        )
-        self._alarm(
-            "Alb5xx",
-            alb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=FIVE_MINUTES),
-            threshold=10,
-            description="The load balancer answered more than 10 errors in 5 minutes (no healthy task?)",
+            "ServerErrorRate",
+            server_error_rate(alb),
+            threshold=ERROR_RATE_PERCENT,
+            evaluation_periods=ERROR_RATE_PERIODS,
+            datapoints_to_alarm=ERROR_RATE_BREACHING_PERIODS,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            description=(
+                f"At least {ERROR_RATE_PERCENT}% of requests answered 5xx (by Moodle or by the load "
+                f"balancer: no healthy task?) in {ERROR_RATE_BREACHING_PERIODS} of {ERROR_RATE_PERIODS} "
+                f"5-minute periods with {ERROR_RATE_MIN_REQUESTS} requests or more"
+            ),
         )
         self._alarm(
             "AlbLatency",
@@ -171,6 +201,7 @@ class Alarms(Construct):
         threshold: float,
         description: str,
         evaluation_periods: int = 1,
+        datapoints_to_alarm: int | None = None,
         comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> None:
@@ -180,6 +211,7 @@ class Alarms(Construct):
             metric=metric,
             threshold=threshold,
             evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
             comparison_operator=comparison,
             treat_missing_data=treat_missing_data,
             alarm_description=description,

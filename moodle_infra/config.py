@@ -169,6 +169,34 @@ class UpgradeSnapshotConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class JourneyBudgets:
+    """Seconds each step of the browser journey may take (journey/steps.py, measured in docs/JOURNEY.md)."""
+
+    login_page: int
+    log_in: int
+    dashboard: int
+    course: int
+    ajax_call: int
+    api_route: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CanaryConfig:
+    """The browser journey as a CloudWatch Synthetics canary through CloudFront (docs/JOURNEY.md)."""
+
+    enabled: bool
+    every_minutes: int
+    """How often it runs; each run costs (docs/JOURNEY.md, "What it costs")."""
+    alarm_after_failed_runs: int
+    """Consecutive failed runs before the alarm notifies the environment's topic."""
+    artifact_retention_days: int
+    """How long screenshots, logs and HAR files of a run are kept (runs and their bucket alike)."""
+    username: str = "monitor"
+    course_short_name: str = "monitoring"
+    budgets_seconds: JourneyBudgets
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvironmentConfig:
     name: str
     account: str
@@ -187,6 +215,7 @@ class EnvironmentConfig:
     """What deleting a stateful resource from the template does: destroy (dev only), snapshot, retain."""
     log_retention_days: int
     upgrade_snapshots: UpgradeSnapshotConfig
+    canary: CanaryConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -537,6 +566,22 @@ _RULES: _Rules = {
         # The deploy's custom resource gives up after 55 minutes, and the upgrade itself needs time too.
         "timeout_minutes": _integer(5, 40),
     },
+    CanaryConfig: {
+        "enabled": _BOOLEAN,
+        "every_minutes": _one_of(2, 5, 10, 15, 30, 60, why=" (minutes between runs)"),
+        "alarm_after_failed_runs": _integer(1, 10),
+        "artifact_retention_days": _integer(1, 455),
+        "username": _matching(
+            r"[a-z0-9_.-]{2,100}", "2 to 100 lowercase letters, digits, dots, dashes or underscores"
+        ),
+        "course_short_name": _matching(
+            r"[A-Za-z0-9_.-]{2,100}", "2 to 100 letters, digits, dots, dashes or underscores"
+        ),
+    },
+    JourneyBudgets: {
+        name: _integer(1, 60)
+        for name in ("login_page", "log_in", "dashboard", "course", "ajax_call", "api_route")
+    },
     MoodleSiteConfig: {
         "site_full_name": _NON_EMPTY,
         "site_short_name": _NON_EMPTY,
@@ -702,6 +747,32 @@ def _check_exam_windows(web: WebServiceConfig) -> _Problems:
             latest = (index, window)
 
 
+CANARY_MAX_TIMEOUT_SECONDS = 840
+"""The longest run CloudWatch Synthetics allows (RunConfig.TimeoutInSeconds, 3 to 840)."""
+CANARY_RUN_OVERHEAD_SECONDS = 60
+"""Starting the browser and reading the password, before the first step (docs/JOURNEY.md)."""
+
+
+def canary_timeout_seconds(canary: CanaryConfig) -> int:
+    """A run may take as long as the interval between runs, at most Synthetics' limit."""
+    return min(canary.every_minutes * 60, CANARY_MAX_TIMEOUT_SECONDS)
+
+
+def _check_canary(canary: CanaryConfig) -> _Problems:
+    """Every step at its budget, plus the browser's start, must fit in one run's timeout; a canary whose
+    runs would time out before their budgets did would fail with no step to blame."""
+    budgets = canary.budgets_seconds
+    total = sum(getattr(budgets, name) for name in _RULES[JourneyBudgets]) + CANARY_RUN_OVERHEAD_SECONDS
+    timeout = canary_timeout_seconds(canary)
+    if total > timeout:
+        yield (
+            "budgets_seconds",
+            f"must add up to at most {timeout - CANARY_RUN_OVERHEAD_SECONDS} s (a run's timeout of "
+            f"{timeout} s, from every_minutes, less {CANARY_RUN_OVERHEAD_SECONDS} s to start the "
+            f"browser), got {total - CANARY_RUN_OVERHEAD_SECONDS} s",
+        )
+
+
 def _check_moodle_site(site: MoodleSiteConfig) -> _Problems:
     """SMTP credentials are useless without an SMTP server to log in to."""
     if site.smtp_credentials_secret_arn and not site.smtp_host:
@@ -757,6 +828,7 @@ _SECTION_CHECKS: dict[type, Callable[[Any], _Problems]] = {
     WebServiceConfig: _check_web_service,
     CronConfig: _check_task_size,
     MoodleSiteConfig: _check_moodle_site,
+    CanaryConfig: _check_canary,
     CustomDomain: _check_custom_domain,
 }
 

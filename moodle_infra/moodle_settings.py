@@ -9,6 +9,7 @@ from constructs import Construct
 from moodle_infra import image_contract
 from moodle_infra.config import MoodleSiteConfig
 from moodle_infra.forced_settings import forced_settings
+from moodle_infra.monitoring_user import MonitoringUser
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +34,7 @@ def moodle_settings(
     redis_port: str,
     redis_auth_token: secretsmanager.ISecret,
     admin_password: secretsmanager.ISecret,
+    monitoring_user: MonitoringUser | None = None,
 ) -> MoodleSettings:
     environment = {
         "MOODLE_WWWROOT": wwwroot,
@@ -68,8 +70,12 @@ def moodle_settings(
             "MOODLE_SMTP_PASSWORD": ecs.Secret.from_secrets_manager(smtp, "password"),
         }
     forced = forced_settings(scope, site=site)
+    install_secrets = {"MOODLE_ADMIN_PASSWORD": ecs.Secret.from_secrets_manager(admin_password)}
+    if monitoring_user is not None:
+        environment |= monitoring_user.environment
+        install_secrets |= monitoring_user.install_secrets
     return MoodleSettings(
         environment=environment | forced.environment,
         secrets=secrets | forced.secrets,
-        install_secrets={"MOODLE_ADMIN_PASSWORD": ecs.Secret.from_secrets_manager(admin_password)},
+        install_secrets=install_secrets,
     )

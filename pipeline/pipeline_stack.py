@@ -149,7 +149,13 @@ class PipelineStack(Stack):
         ecr_steps: list[pipelines.CodeBuildStep] = []
         tested: EnvironmentConfig | None = None
         for environment in environments:
-            stage = MoodleStage(self, environment.name.title(), config=environment, image=image)
+            stage = MoodleStage(
+                self,
+                environment.name.title(),
+                config=environment,
+                image=image,
+                pipeline_account=tooling.account,
+            )
             smoke_test = smoke_test_step(
                 self,
                 environment=environment.name,

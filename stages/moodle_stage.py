@@ -5,6 +5,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Environment, Stage
 from constructs import Construct
 
+from moodle_infra.browser_canary.construct import runner_role_name
 from moodle_infra.config import EnvironmentConfig
 from moodle_infra.moodle_image import MoodleImage
 from moodle_infra.reference_strength import strong_producers
@@ -25,9 +26,12 @@ class MoodleStage(Stage):
         *,
         config: EnvironmentConfig,
         image: MoodleImage,
+        pipeline_account: str | None = None,
         **kwargs: Any,
     ) -> None:
+        """``pipeline_account``: the tooling account whose pipeline runs the browser canary after deploys."""
         super().__init__(scope, construct_id, **kwargs)
+        self.config = config
         primary = Environment(account=config.account, region=config.region)
         edge = Environment(account=config.account, region=EDGE_REGION)
 
@@ -47,6 +51,7 @@ class MoodleStage(Stage):
             edge_security=self.edge_security,
             access_logs=self.audit.access_logs,
             topic=self.audit.topic,
+            pipeline_account=pipeline_account,
             env=primary,
         )
         strong_producers(self.network, self.audit, self.data)
@@ -66,3 +71,16 @@ class MoodleStage(Stage):
     @property
     def moodle_release(self) -> CfnOutput:
         return self.application.moodle_release
+
+    @property
+    def canary_runner_role_arn(self) -> str | None:
+        """The role the pipeline assumes to read the canary's runs (a fixed name: no stack reference)."""
+        if self.application.canary is None or self.application.canary.runner is None:
+            return None
+        return f"arn:aws:iam::{self.config.account}:role/{runner_role_name(self.config.name)}"
+
+    @property
+    def canary_name(self) -> CfnOutput | None:
+        """None when the environment runs no browser canary."""
+        canary = self.application.canary
+        return canary.name_output if canary else None

@@ -1,4 +1,4 @@
-"""Lambda functions and CodeBuild steps run language versions that are still supported."""
+"""Lambda functions, CodeBuild steps and Synthetics canaries run runtimes that are still supported."""
 
 import datetime
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +16,20 @@ PYTHON_END_OF_LIFE = {
 }
 """CPython's end of life per version (https://devguide.python.org/versions/)."""
 
+SYNTHETICS_PYTHON_SELENIUM = {
+    "syn-python-selenium-6.0": "3.11",
+    "syn-python-selenium-7.0": "3.11",
+    "syn-python-selenium-8.0": "3.11",
+    "syn-python-selenium-11.1": "3.12",
+    "syn-python-selenium-12.0": "3.12",
+    "syn-python-selenium-13.0": "3.12",
+    "syn-python-selenium-14.0": "3.12",
+}
+"""Synthetics Python Selenium runtimes not deprecated, with their Python version
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Library_python_selenium.html);
+5.1 and older were deprecated on 2026-02-03
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Runtime_Support_Policy.html)."""
+
 today: Callable[[], datetime.date] = datetime.date.today
 
 
@@ -26,6 +40,15 @@ def end_of_life(runtime: str) -> datetime.date | None:
     if runtime.startswith("nodejs"):
         return codebuild_node_runtime.NODE_END_OF_LIFE.get(runtime.removeprefix("nodejs").split(".")[0])
     return None
+
+
+def _canary_problem(runtime: str) -> str | None:
+    """Synthetics deprecates a runtime once one of its parts (its Python, say) is unsupported."""
+    python = SYNTHETICS_PYTHON_SELENIUM.get(runtime)
+    if python is None:
+        return f"canary runtime {runtime} is not in the table of supported Synthetics runtimes"
+    problem = _problem(f"python{python}")
+    return f"canary runtime {runtime}: {problem}" if problem else None
 
 
 def _problem(runtime: str) -> str | None:
@@ -45,7 +68,10 @@ def check(templates: Sequence[StackTemplate]) -> Iterator[Violation]:
     when they reach end of life (https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html).
     So every Lambda runtime and every CodeBuild python runtime-version must be a known version whose
     upstream end of life (Python's, Node.js's) has not passed; the table is updated with each new
-    version."""
+    version. CloudWatch Synthetics refuses to create a canary on a deprecated runtime, and deprecates a
+    runtime when any of its components is no longer supported
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Runtime_Support_Policy.html):
+    a canary's runtime must be a Python Selenium runtime of the table whose Python is still supported."""
     for template in templates:
         for logical_id, function in template.resources("AWS::Lambda::Function"):
             runtime = function.get("Properties", {}).get("Runtime")
@@ -58,6 +84,12 @@ def check(templates: Sequence[StackTemplate]) -> Iterator[Violation]:
             python = (install.get("runtime-versions") or {}).get("python")
             if python is not None and (problem := _problem(f"python{python}")):
                 yield Violation(template.path, logical_id, problem)
+        for logical_id, canary in template.resources("AWS::Synthetics::Canary"):
+            runtime = canary.get("Properties", {}).get("RuntimeVersion")
+            if isinstance(runtime, str) and (problem := _canary_problem(runtime)):
+                yield Violation(template.path, logical_id, problem)
 
 
-RULE = DeployRule("supported-runtimes", "Lambda and CodeBuild run supported language versions", check)
+RULE = DeployRule(
+    "supported-runtimes", "Lambda, CodeBuild and Synthetics canaries run supported runtimes", check
+)

@@ -17,6 +17,7 @@ NAME_SCOPES = {
     "AWS::Logs::LogGroup": ("LogGroupName", "region"),
     "AWS::S3::Bucket": ("BucketName", "global"),
     "AWS::SNS::Topic": ("TopicName", "region"),
+    "AWS::Synthetics::Canary": ("Name", "region"),
 }
 """Name property of each type whose names are unique, and where: per Region, per account, or across
 all accounts (S3)."""

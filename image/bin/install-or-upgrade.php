@@ -433,6 +433,10 @@ if ($status === EXIT_UNKNOWN_SETTINGS) {
 } elseif ($status !== 0) {
     fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "check-settings.php failed with status $status");
 }
+// The browser journey's account (image/bin/monitoring-user.php), in environments with the canary.
+if (getenv('MOODLE_MONITOR_PASSWORD') && ($status = run_php(__DIR__ . '/monitoring-user.php')) !== 0) {
+    fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "monitoring-user.php failed with status $status");
+}
 // Closing the connection releases the lock.
 $db->close();
 say('done');

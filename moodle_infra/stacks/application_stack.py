@@ -13,6 +13,7 @@ from constructs import Construct
 
 from moodle_infra import image_contract
 from moodle_infra.alarms import Alarms, MonitoredResources, cache_node_ids
+from moodle_infra.browser_canary.construct import BrowserCanary
 from moodle_infra.cache import CACHE_PORT
 from moodle_infra.config import EnvironmentConfig
 from moodle_infra.cron_service import CronService
@@ -22,6 +23,7 @@ from moodle_infra.domain import certificate, hosted_zone
 from moodle_infra.edge import Edge
 from moodle_infra.install_upgrade.construct import InstallOrUpgrade
 from moodle_infra.load_balancer import LoadBalancer
+from moodle_infra.monitoring_user import MonitoringUser
 from moodle_infra.moodle_image import MoodleImage, container_image
 from moodle_infra.moodle_settings import moodle_settings
 from moodle_infra.moodle_task import MoodleRuntime
@@ -44,6 +46,7 @@ class ApplicationStack(Stack):
         edge_security: EdgeSecurityStack,
         access_logs: s3.IBucket,
         topic: sns.ITopic,
+        pipeline_account: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, cross_region_references=True, **kwargs)
@@ -76,6 +79,9 @@ class ApplicationStack(Stack):
         )
 
         database = data.database.instance
+        monitoring_user = (
+            MonitoringUser(self, "MonitoringUser", config=config.canary) if config.canary.enabled else None
+        )
         runtime = MoodleRuntime(
             image=container_image(self, image),
             settings=moodle_settings(
@@ -90,6 +96,7 @@ class ApplicationStack(Stack):
                 redis_port=str(data.cache.port),
                 redis_auth_token=data.cache.auth_token,
                 admin_password=data.site_admin.password,
+                monitoring_user=monitoring_user,
             ),
             file_system=data.file_system.file_system,
             access_point=data.file_system.access_point,
@@ -155,6 +162,22 @@ class ApplicationStack(Stack):
         )
         Alarms(self, "Alarms", resources=resources, topic=topic)
         Dashboard(self, "Dashboard", resources=resources, name=f"moodle-{config.name}")
+        self.canary: BrowserCanary | None = None
+        if monitoring_user is not None:
+            self.canary = BrowserCanary(
+                self,
+                "BrowserCanary",
+                config=config.canary,
+                environment_name=config.name,
+                site_url=f"https://{edge.domain_name}",
+                password=monitoring_user.password,
+                topic=topic,
+                access_logs=access_logs,
+                pipeline_account=pipeline_account,
+            )
+            monitoring_user.readable_only_by(
+                self.canary.role, install.task.task_definition.obtain_execution_role()
+            )
 
         self.site_url = CfnOutput(self, "SiteUrl", value=f"https://{edge.domain_name}", description="Moodle")
         self.health_path = CfnOutput(

@@ -32,13 +32,16 @@ class WebTask:
     env: dict[str, str]
 
 
-def launch(image: str, root: Path, mysql: MySQL) -> WebTask:
-    """install-or-upgrade into a new database, then `web`: what the pipeline does on a first deploy."""
+def launch(image: str, root: Path, mysql: MySQL, **overrides: str) -> WebTask:
+    """install-or-upgrade into a new database, then `web`: what the pipeline does on a first deploy;
+    ``overrides`` add to or replace the task's variables."""
     database = f"web_{root.name.replace('-', '_')}"[:60]
     mysql.sql(f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}")
     dataroot = make_runtime_dir(root / "moodledata")
     mounts: list[Mount] = [(dataroot, image_contract.SHARED_DATA_PATH)]
-    env = moodle_env(MOODLE_DB_PORT=str(mysql.port), MOODLE_DB_NAME=database, FAKE_MOODLE_LOG="/dev/null")
+    env = moodle_env(
+        MOODLE_DB_PORT=str(mysql.port), MOODLE_DB_NAME=database, FAKE_MOODLE_LOG="/dev/null", **overrides
+    )
     installed = run_container(image, image_contract.COMMAND_INSTALL_OR_UPGRADE, env=env, mounts=mounts)
     assert installed.returncode == 0, installed.stderr
     return WebTask(start_web(image, env=env, mounts=mounts), dataroot, env)

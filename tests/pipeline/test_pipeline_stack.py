@@ -8,7 +8,7 @@ import pytest
 import yaml
 from aws_cdk import App, Stack, pipelines
 from aws_cdk import aws_ecr as ecr
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from compliance.deploy_rules.model import as_list
 from moodle_infra.config import ProjectConfig
@@ -251,6 +251,7 @@ def test_smoke_tests_run_after_each_deployment_with_its_outputs(
         "SMOKE_ALB_DNS_NAME": f"#{{{namespace}.OriginDnsName}}",
         "SMOKE_HEALTH_PATH": f"#{{{namespace}.HealthPath}}",
         "SMOKE_REPORTED_RELEASE": f"#{{{namespace}.MoodleRelease}}",
+        "JOURNEY_CANARY": f"#{{{namespace}.CanaryName}}",
     }
 
 
@@ -423,3 +424,40 @@ def test_approvals_carry_the_gate_summary(pipeline_template: Template) -> None:
         assert approval["Configuration"]["CustomData"].endswith(
             f" Image scan: #{{{gate_namespace}.{SUMMARY_VARIABLE}}}."
         )
+
+
+@pytest.mark.parametrize(("environment", "stage_name"), ENVIRONMENT_STAGES.items())
+def test_after_the_smoke_tests_the_canarys_next_run_must_pass(
+    pipeline_template: Template, project_config: ProjectConfig, environment: str, stage_name: str
+) -> None:
+    action = _action(pipeline_template, stage_name, f"SmokeTest-{environment}")
+    project = _project(pipeline_template, action)
+    commands = _build_spec_object(project)["phases"]["build"]["commands"]
+    assert commands[-2:] == ["python3 -m smoke --junit-xml smoke-report.xml", "python3 -m journey.canary_run"]
+    variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+    account = project_config.environments[environment].account
+    runner = f"arn:aws:iam::{account}:role/moodle-{environment}-journey-runner"
+    assert variables["JOURNEY_RUNNER_ROLE_ARN"] == runner
+    assert variables["AWS_DEFAULT_REGION"] == project_config.environments[environment].region
+    statements = _policy_statements_of_project(pipeline_template, action)
+    assert {"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": runner} in statements
+
+
+@pytest.mark.parametrize("stage_name", ENVIRONMENT_STAGES.values())
+def test_the_runner_role_lets_the_pipeline_read_the_canarys_runs_only(
+    pipeline_stack: PipelineStack, project_config: ProjectConfig, stage_name: str
+) -> None:
+    stage = pipeline_stack.node.find_child(stage_name)
+    application = Template.from_stack(stage.node.find_child("Application"))  # type: ignore[arg-type]
+    roles = application.find_resources(
+        "AWS::IAM::Role", {"Properties": {"RoleName": Match.string_like_regexp("journey-runner")}}
+    )
+    [(logical_id, role)] = roles.items()
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert json.dumps(trust["Principal"]).count(project_config.pipeline.account) == 1
+    policies = application.find_resources(
+        "AWS::IAM::ManagedPolicy", {"Properties": {"Roles": [{"Ref": logical_id}]}}
+    )
+    [statement] = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert statement["Action"] == ["synthetics:GetCanary", "synthetics:GetCanaryRuns"]
+    assert "BrowserCanary" in json.dumps(statement["Resource"])

@@ -397,8 +397,8 @@ def test_json_types_are_kept_apart(raw: dict[str, Any], path: str, value: object
 def test_unknown_setting_names_the_allowed_ones(raw: dict[str, Any]) -> None:
     set_setting(raw, "environments.dev.databse", {"multi_az": True})
     assert errors_of(raw) == [
-        "moodle.environments.dev.databse: unknown setting; allowed: account, alarm_email, cache, cron, "
-        "custom_domain, database, deletion_protection, log_retention_days, moodle, network, region, "
+        "moodle.environments.dev.databse: unknown setting; allowed: account, alarm_email, cache, canary, "
+        "cron, custom_domain, database, deletion_protection, log_retention_days, moodle, network, region, "
         "removal_policy, upgrade_snapshots, web"
     ]
 

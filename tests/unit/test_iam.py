@@ -15,6 +15,10 @@ WILDCARD_RESOURCE_ACTIONS = {
     "logs:DeleteRetentionPolicy": _LOG_RETENTION,
     "ecs:ListTasks": "its only resource type is container-instance, which Fargate tasks have none of; "
     "the install-or-upgrade handler's statement is limited to its cluster by the ecs:cluster condition",
+    "s3:ListAllMyBuckets": "a Synthetics canary's role must have it (CloudWatch's required canary "
+    "permissions), and it has no resource-level permissions",
+    "cloudwatch:PutMetricData": "no resource-level permissions; the canary's statement is limited to the "
+    "CloudWatchSynthetics namespace by the cloudwatch:namespace condition",
 }
 """Actions that may name Resource "*", each with why."""
 

@@ -138,14 +138,15 @@ def test_install_starts_only_once_its_roles_may_read_secrets_and_mount_efs(resou
     assert role_policies <= set(install["DependsOn"])
 
 
-def test_only_the_install_task_gets_the_admin_password(resources: dict[str, Any]) -> None:
+def test_only_the_install_task_gets_the_admin_and_monitoring_passwords(resources: dict[str, Any]) -> None:
     _, install = _task_definition(resources, image_contract.COMMAND_INSTALL_OR_UPGRADE)
     _, web = _task_definition(resources, image_contract.COMMAND_WEB)
     _, cron = _task_definition(resources, image_contract.COMMAND_CRON)
+    install_only = {"MOODLE_ADMIN_PASSWORD", "MOODLE_MONITOR_PASSWORD"}
 
-    assert "MOODLE_ADMIN_PASSWORD" in _secret_names(install)
-    assert "MOODLE_ADMIN_PASSWORD" not in _secret_names(web) | _secret_names(cron)
-    assert _secret_names(web) == _secret_names(install) - {"MOODLE_ADMIN_PASSWORD"}
+    assert install_only <= _secret_names(install)
+    assert not install_only & (_secret_names(web) | _secret_names(cron))
+    assert _secret_names(web) == _secret_names(install) - install_only
 
 
 def test_cron_is_one_task_sized_from_config_that_never_overlaps(

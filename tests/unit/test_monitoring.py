@@ -59,8 +59,6 @@ def test_alarm_email_is_subscribed_only_when_configured(template: TemplateOf) ->
 
 
 EXPECTED_ALARMS = {
-    "AlbTarget5xx": "HTTPCode_Target_5XX_Count",
-    "Alb5xx": "HTTPCode_ELB_5XX_Count",
     "AlbLatency": "TargetResponseTime",
     "UnhealthyTargets": "UnHealthyHostCount",
     "ServiceCpu": "CPUUtilization",
@@ -77,6 +75,38 @@ EXPECTED_ALARMS = {
 
 def _alarms(template: TemplateOf, environment: str) -> dict[str, Any]:
     return dict(template(environment, "Application").find_resources("AWS::CloudWatch::Alarm"))
+
+
+def _metric_names(alarm: dict[str, Any]) -> set[str | None]:
+    """The metrics an alarm watches: its own, or those of its metric math."""
+    metrics = alarm.get("Metrics", [])
+    return {alarm.get("MetricName")} | {
+        m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m
+    }
+
+
+def _error_rate_alarm(template: TemplateOf, environment: str) -> dict[str, Any]:
+    alarms = _alarms(template, environment)
+    return next(a["Properties"] for lid, a in alarms.items() if lid.startswith("AlarmsServerErrorRate"))
+
+
+def test_the_5xx_alarm_is_a_rate_over_a_minimum_request_count(template: TemplateOf) -> None:
+    alarm = _error_rate_alarm(template, "prod")
+    metrics = {m["Id"]: m for m in alarm["Metrics"]}
+
+    expression = metrics.pop("expr_1")["Expression"]
+    assert expression == "IF(requests >= 5, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)"
+    assert {id: m["MetricStat"]["Metric"]["MetricName"] for id, m in metrics.items()} == {
+        "requests": "RequestCount",
+        "target5xx": "HTTPCode_Target_5XX_Count",
+        "elb5xx": "HTTPCode_ELB_5XX_Count",
+    }
+    assert {m["MetricStat"]["Stat"] for m in metrics.values()} == {"Sum"}
+    assert not any(m.get("ReturnData", False) for m in metrics.values())
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (5, "GreaterThanOrEqualToThreshold")
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (3, 2), (
+        "one bad quiet period is no outage"
+    )
 
 
 @pytest.mark.parametrize(("name", "metric"), EXPECTED_ALARMS.items())
@@ -141,6 +171,6 @@ def test_failures_the_health_checks_ignore_raise_an_alarm_on_the_topic(
 ) -> None:
     for environment in ("dev", "prod"):
         alarms = [a["Properties"] for a in _alarms(template, environment).values()]
-        watching = [a for a in alarms if a["MetricName"] == metric]
+        watching = [a for a in alarms if metric in _metric_names(a)]
         assert watching, f"{environment}: nothing alarms on {failure}"
         assert all("NotificationsTopic" in str(a["AlarmActions"]) for a in watching), failure

@@ -1,0 +1,1 @@
+"""The browser journey as a CloudWatch Synthetics canary: construct.py deploys python/journey_canary.py."""
