@@ -6,14 +6,13 @@ per problem, each naming the setting's full path and what is allowed, so nothing
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from dataclasses import field as dataclass_field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar, get_args, get_type_hints
 
 from moodle_infra import capacity, instance_types, moodle_requirements, php_fpm
@@ -406,7 +405,7 @@ def _is_date(value: object) -> bool:
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return False
     try:
-        datetime.date.fromisoformat(value)
+        date.fromisoformat(value)
     except ValueError:
         return False
     return True

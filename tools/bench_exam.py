@@ -1,8 +1,8 @@
 """Exam-day capacity of one web task: ``make bench-exam`` (issue 19, docs/CAPACITY.md).
 
 Opt-in: MOODLE_SRC names a Moodle tree (docs/IMAGE.md, "Testing against real Moodle"). On the container
-harness (tests/image/container.py): the image built from that tree, MariaDB and Redis (AUTH, TLS verified
-against a CA file shaped like the image's) on loopback, install-or-upgrade, then the exam's data set made
+harness (tests/image/container.py): the image built from that tree, MySQL (the tests' server, a
+container) and Redis (AUTH, TLS verified against a CA file shaped like the image's) on loopback, install-or-upgrade, then the exam's data set made
 inside the image by Moodle's own APIs (tools/exam/make_exam.php). For each task size the web container runs
 with that Fargate size's CPU and memory (podman --cpus/--memory) and php-fpm sized as the task definition
 sizes it (moodle_infra/php_fpm.py); Locust students (tools/exam/students.py, in .venv-bench) log in, wait,
@@ -15,7 +15,8 @@ Settings (environment): BENCH_EXAM_SIZES ("cpu:memory,..." in Fargate units, def
 ("think:seconds,...", default "60:120,30:120,15:60"), BENCH_EXAM_POOL ("cpu" as the task definition sizes
 php-fpm, or a fixed worker count, to compare), BENCH_EXAM_LABEL (the name of the run in results.json),
 BENCH_EXAM_BASELINE ("workers@cpu:memory": a "before" run with a fixed pool first, in the same run).
-Needs podman, mmdebstrap, runc, mariadb, redis-server and curl (Debian packages), and .venv-bench.
+Needs podman, mmdebstrap, runc, redis-server and curl (Debian packages; MySQL runs in a container:
+tests/image/mysql_server.py), and .venv-bench.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Any
 from moodle_infra.php_fpm import PhpFpmPool, pool_for
 from tests.image.container import REPO_ROOT, Container, Mount, podman, run_container, start_web, web_url
 from tests.image.image_testlib import make_runtime_dir
+from tests.image.mysql_server import MySQL
 from tools.bench_moodle import Services, build, configure, services, site_env
 from tools.exam import analysis
 
@@ -157,7 +159,7 @@ def php_fpm_conf(directory: Path) -> Path:
 
 
 class Monitor(threading.Thread):
-    """Once a second: CPU of the web container, MariaDB, Redis and the load generator; MariaDB's
+    """Once a second: CPU of the web container, the database, Redis and the load generator; the database's
     connections, running threads and row-lock waits; Redis's clients and commands."""
 
     def __init__(self, found: Services, db_pid: int, web: Container, out: Path) -> None:
@@ -189,11 +191,9 @@ class Monitor(threading.Thread):
 
     def sample(self) -> dict[str, float]:
         web_cpu, web_memory = self.web_counters()
-        status = subprocess.run(
-            ["mariadb", "--no-defaults", f"--socket={self.found.db_socket}", "-uroot", "-N", "-B", "-e",
-             "SHOW GLOBAL STATUS WHERE Variable_name IN ({})".format(",".join(f"'{v}'" for v in DB_STATUS))],
-            capture_output=True, text=True, check=False,
-        ).stdout  # fmt: skip
+        status = self.found.database.sql(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ({})".format(",".join(f"'{v}'" for v in DB_STATUS))
+        )
         db = dict(line.split("\t") for line in status.splitlines() if "\t" in line)
         redis = dict(
             line.split(":", 1) for line in self.found.redis("INFO", "all").splitlines() if ":" in line
@@ -249,10 +249,7 @@ def check_database(found: Services, quiz: int, since: int, attempts: set[int]) -
                                         WHERE l.questionattemptid = q.id)
          WHERE a.quiz = {quiz} AND a.timestart >= {since}
          GROUP BY a.id, a.state"""
-    output = subprocess.run(
-        ["mariadb", "--no-defaults", f"--socket={found.db_socket}", "-uroot", "-N", "-B", "bench", "-e", sql],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    output = found.database.sql(f"USE bench; {sql}")
     rows = [line.split("\t") for line in output.splitlines() if line.strip()]
     in_db = {int(row[0]) for row in rows}
     return {
@@ -393,13 +390,25 @@ def run_size(
     }
 
 
+def mysqld_pid(database: MySQL) -> int:
+    """The host's pid of the MySQL container's server process, whose CPU time the monitor samples."""
+    pending = [int(database.container.state("Pid"))]
+    while pending:
+        pid = pending.pop()
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "mysqld":
+            return pid
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pending.extend(int(child) for child in (task / "children").read_text().split())
+    raise RuntimeError("no mysqld process in the MySQL container")
+
+
 def main() -> int:
     source = os.environ.get("MOODLE_SRC")
     if not source:
         print("set MOODLE_SRC to a Moodle tree (docs/IMAGE.md: Testing against real Moodle)", file=sys.stderr)
         return 2
     missing = [
-        tool for tool in ("podman", "mariadbd", "redis-server", "openssl", "curl") if not shutil.which(tool)
+        tool for tool in ("podman", "mmdebstrap", "redis-server", "openssl", "curl") if not shutil.which(tool)
     ]
     if missing:
         print(f"bench-exam needs {', '.join(missing)} (Debian packages)", file=sys.stderr)
@@ -413,7 +422,7 @@ def main() -> int:
         image = build(Path(source).resolve(), work)
         print(f"image {image} ready after {time.monotonic() - started:.0f} s", flush=True)
         with services(work) as found:
-            db_pid = int((work / "mysqld.pid").read_text())
+            db_pid = mysqld_pid(found.database)
             mounts = configure(image, found, make_runtime_dir(work / "moodledata"), tls=True)
             every = [size for variant in variants() for size in variant.sizes]
             most = max(round(float(setting("BENCH_EXAM_STUDENTS_PER_VCPU", "250")) * s.vcpu) for s in every)

@@ -50,7 +50,7 @@ from tests.image.container import (
     web_url,
 )
 from tests.image.image_testlib import make_runtime_dir, moodle_env, wait_until
-from tests.image.mysql_server import running_mysql
+from tests.image.mysql_server import MySQL, running_mysql
 from tests.image.real_moodle import release_of
 
 PAIRS = 3
@@ -79,7 +79,7 @@ end
 
 @dataclass(frozen=True)
 class Services:
-    db_port: int
+    database: MySQL
     redis_tls_port: int
     redis_plain_port: int
     ca_file: Path
@@ -130,7 +130,7 @@ def services(root: Path) -> Iterator[Services]:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            found = Services(mysql.port, tls_port, plain_port, ca_file)
+            found = Services(mysql, tls_port, plain_port, ca_file)
             wait_until(lambda: found.redis("PING").strip() == "PONG", 20, "Redis")
             yield found
         finally:
@@ -140,7 +140,7 @@ def services(root: Path) -> Iterator[Services]:
 
 def site_env(found: Services, *, tls: bool) -> dict[str, str]:
     return moodle_env(
-        MOODLE_DB_PORT=str(found.db_port),
+        MOODLE_DB_PORT=str(found.database.port),
         MOODLE_DB_NAME="bench",
         MOODLE_ADMIN_PASSWORD=ADMIN_PASSWORD,
         MOODLE_REDIS_HOST="localhost",

@@ -25,7 +25,8 @@ from tests.image.errors_testlib import (
     error_lines,
     write_world_readable,
 )
-from tests.image.image_testlib import EXIT_DATABASE_TIMEOUT, IMAGE_DIR, MariaDB, moodle_env
+from tests.image.image_testlib import EXIT_DATABASE_TIMEOUT, IMAGE_DIR, moodle_env
+from tests.image.mysql_server import MySQL
 from tests.image.test_image_config_php import REQUIRED
 from tests.image.test_image_entrypoint import Task, db_task, prepared_task, task
 
@@ -252,13 +253,13 @@ NOTHING_PENDING = '{"pending":false,"from":{},"to":{},"plugins":[],"downgrades":
 
 
 def plan_and_upgrade(
-    task: Task, mariadb: MariaDB, mounts: list[tuple[Path, str, str]]
+    task: Task, mysql: MySQL, mounts: list[tuple[Path, str, str]]
 ) -> tuple[list[str], list[str]]:
     """Plants a stale flag, runs the plan step and then the upgrade step: each step's calls (the fake's
     clear-upgrade-flag.php records its call and leaves the flag; test_image_moodle_errors.py checks the
     database of a real Moodle)."""
     database = task.env["MOODLE_DB_NAME"]
-    mariadb.sql(
+    mysql.sql(
         f"DELETE FROM {database}.mdl_config WHERE name = 'upgraderunning';"
         f"INSERT INTO {database}.mdl_config VALUES ('upgraderunning', UNIX_TIMESTAMP() + 300)"
     )
@@ -276,16 +277,16 @@ def plan_and_upgrade(
 
 @pytest.mark.services
 def test_the_plan_step_leaves_a_stale_upgrade_flag_to_the_upgrade(
-    prepared_task: Task, mariadb: MariaDB, world_tmp: Path
+    prepared_task: Task, mysql: MySQL, world_tmp: Path
 ) -> None:
     shipped = (IMAGE_DIR / "bin" / "install-or-upgrade.php").read_text()
     old = write_world_readable(
         world_tmp / "old" / "install-or-upgrade.php", before_the_fix(shipped, PLAN_LEAVES_THE_FLAG)
     )
 
-    plan, upgrade = plan_and_upgrade(prepared_task, mariadb, [])
+    plan, upgrade = plan_and_upgrade(prepared_task, mysql, [])
     old_plan, _ = plan_and_upgrade(
-        prepared_task, mariadb, [(old, f"{HELPER_DIR}/install-or-upgrade.php", "ro")]
+        prepared_task, mysql, [(old, f"{HELPER_DIR}/install-or-upgrade.php", "ro")]
     )
 
     assert plan == ["upgrade-plan"], "the plan leaves the flag alone"

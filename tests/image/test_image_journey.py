@@ -16,8 +16,9 @@ from journey.steps import DEFAULT_BUDGETS
 from moodle_infra import image_contract
 from smoke.report import Outcome
 from tests.image.container import run_container
-from tests.image.image_testlib import EXIT_INSTALL_OR_UPGRADE_FAILED, MariaDB, make_runtime_dir, moodle_env
+from tests.image.image_testlib import EXIT_INSTALL_OR_UPGRADE_FAILED, make_runtime_dir, moodle_env
 from tests.image.journey_testlib import failure, journey, outcomes, screenshot_dir
+from tests.image.mysql_server import MySQL
 from tests.image.test_image_web import WebTask, launch
 
 pytestmark = [pytest.mark.container, pytest.mark.services]
@@ -27,10 +28,10 @@ FAULT_FILE = "fake-journey-fault"
 
 
 @pytest.fixture(scope="module")
-def web(fake_image: str, tmp_path_factory: pytest.TempPathFactory, mariadb: MariaDB) -> Iterator[WebTask]:
+def web(fake_image: str, tmp_path_factory: pytest.TempPathFactory, mysql: MySQL) -> Iterator[WebTask]:
     root = tmp_path_factory.mktemp("journey")
     root.chmod(0o755)
-    task = launch(fake_image, root, mariadb, MOODLE_MONITOR_PASSWORD=PASSWORD)
+    task = launch(fake_image, root, mysql, MOODLE_MONITOR_PASSWORD=PASSWORD)
     yield task
     task.container.remove()
 
@@ -102,12 +103,12 @@ def test_a_step_over_its_budget_fails(web: WebTask) -> None:
 # --- install-or-upgrade creates the monitoring user (image/bin/monitoring-user.php) ---------------------
 
 
-def install_calls(fake_image: str, root: Path, mariadb: MariaDB, **overrides: str) -> tuple[int, list[str]]:
+def install_calls(fake_image: str, root: Path, mysql: MySQL, **overrides: str) -> tuple[int, list[str]]:
     database = f"journey_{root.name.replace('-', '_')}"[:60]
-    mariadb.sql(f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}")
+    mysql.sql(f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}")
     log_dir = make_runtime_dir(root / "log")
     env = moodle_env(
-        MOODLE_DB_PORT=str(mariadb.port),
+        MOODLE_DB_PORT=str(mysql.port),
         MOODLE_DB_NAME=database,
         FAKE_MOODLE_LOG="/fake-log/calls.jsonl",
         **overrides,
@@ -123,28 +124,28 @@ def install_calls(fake_image: str, root: Path, mariadb: MariaDB, **overrides: st
 
 
 def test_install_or_upgrade_sets_up_the_monitoring_user_when_given_its_password(
-    fake_image: str, world_tmp: Path, mariadb: MariaDB
+    fake_image: str, world_tmp: Path, mysql: MySQL
 ) -> None:
-    status, events = install_calls(fake_image, world_tmp, mariadb, MOODLE_MONITOR_PASSWORD=PASSWORD)
+    status, events = install_calls(fake_image, world_tmp, mysql, MOODLE_MONITOR_PASSWORD=PASSWORD)
 
     assert status == 0
     assert events[-1] == "monitoring-user"
 
 
 def test_install_or_upgrade_has_no_monitoring_user_without_its_password(
-    fake_image: str, world_tmp: Path, mariadb: MariaDB
+    fake_image: str, world_tmp: Path, mysql: MySQL
 ) -> None:
-    status, events = install_calls(fake_image, world_tmp, mariadb)
+    status, events = install_calls(fake_image, world_tmp, mysql)
 
     assert status == 0
     assert "monitoring-user" not in events
 
 
 def test_install_or_upgrade_fails_when_the_monitoring_user_cannot_be_set_up(
-    fake_image: str, world_tmp: Path, mariadb: MariaDB
+    fake_image: str, world_tmp: Path, mysql: MySQL
 ) -> None:
     status, _ = install_calls(
-        fake_image, world_tmp, mariadb, MOODLE_MONITOR_PASSWORD=PASSWORD, FAKE_MONITORING_USER_STATUS="1"
+        fake_image, world_tmp, mysql, MOODLE_MONITOR_PASSWORD=PASSWORD, FAKE_MONITORING_USER_STATUS="1"
     )
 
     assert status == EXIT_INSTALL_OR_UPGRADE_FAILED

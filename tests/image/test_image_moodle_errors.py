@@ -38,9 +38,9 @@ from tests.image.image_testlib import (
     EXIT_CACHE_SETUP_FAILED,
     EXIT_DATABASE_TIMEOUT,
     IMAGE_DIR,
-    MariaDB,
     Redis,
 )
+from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import SOURCE_VARIABLE, RealImage, source_tree
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
 
@@ -80,18 +80,18 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(
-    real_image: RealImage, mariadb: MariaDB, redis_tls: Redis, tmp_path_factory: pytest.TempPathFactory
+    real_image: RealImage, mysql: MySQL, redis_tls: Redis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("errors")
     root.chmod(0o755)
-    deployment = new_deployment("moodle_errors", root, mariadb, redis_tls)
-    database = TcpProxy(mariadb.port).start()
+    deployment = new_deployment("moodle_errors", root, mysql, redis_tls)
+    database = TcpProxy(mysql.port).start()
     deployment.env["MOODLE_DB_PORT"] = str(database.port)
     installed = deployment.run(real_image.tag, INSTALL)
     assert installed.returncode == 0, installed.stderr[-3000:]
     yield Site(real_image, deployment, database, root)
     database.stop()
-    mariadb.sql("DROP DATABASE moodle_errors")
+    mysql.sql("DROP DATABASE moodle_errors")
 
 
 def get(path: str) -> tuple[int, dict[str, str], str]:
@@ -259,18 +259,16 @@ def test_an_uncaught_error_in_moodles_cron_is_reported_with_exit_1(site: Site) -
 # --- The plan step --------------------------------------------------------------------------------------
 
 
-def table_checksums(mariadb: MariaDB, database: str) -> dict[str, str]:
-    tables = mariadb.sql(
-        f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{database}'"
-    )
+def table_checksums(mysql: MySQL, database: str) -> dict[str, str]:
+    tables = mysql.sql(f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{database}'")
     names = ", ".join(f"{database}.{name}" for name in tables.split())
-    return dict(line.split("\t") for line in mariadb.sql(f"CHECKSUM TABLE {names}").splitlines())
+    return dict(line.split("\t") for line in mysql.sql(f"CHECKSUM TABLE {names}").splitlines())
 
 
 @pytest.mark.parametrize(
     "expires", ["UNIX_TIMESTAMP() + 300", "UNIX_TIMESTAMP() - 60"], ids=["fresh", "expired"]
 )
-def test_the_plan_step_changes_nothing_in_the_database(site: Site, mariadb: MariaDB, expires: str) -> None:
+def test_the_plan_step_changes_nothing_in_the_database(site: Site, mysql: MySQL, expires: str) -> None:
     """Not even a stale upgrade flag, which Moodle's own bootstrap refuses (fresh) or deletes (expired)."""
     database = site.deployment.env["MOODLE_DB_NAME"]
     install_or_upgrade = f"{HELPER_DIR}/install-or-upgrade.php"
@@ -281,13 +279,13 @@ def test_the_plan_step_changes_nothing_in_the_database(site: Site, mariadb: Mari
     changed = {}
     old_mounts: list[Mount] = [(old, install_or_upgrade, "ro")]
     for name, mounts in (("shipped", []), ("before the fix", old_mounts)):
-        mariadb.sql(f"INSERT INTO {database}.mdl_config (name, value) VALUES ('upgraderunning', {expires})")
+        mysql.sql(f"INSERT INTO {database}.mdl_config (name, value) VALUES ('upgraderunning', {expires})")
         try:
-            before = table_checksums(mariadb, database)
+            before = table_checksums(mysql, database)
             plan = site.run(INSTALL, mounts=mounts, MOODLE_INSTALL_OR_UPGRADE_STEP="plan")
-            after = table_checksums(mariadb, database)
+            after = table_checksums(mysql, database)
         finally:
-            mariadb.sql(f"DELETE FROM {database}.mdl_config WHERE name = 'upgraderunning'")
+            mysql.sql(f"DELETE FROM {database}.mdl_config WHERE name = 'upgraderunning'")
         assert plan.returncode == 0, plan.stderr[-3000:]
         assert '"action":"none"' in plan.stderr
         assert len(before) > 400

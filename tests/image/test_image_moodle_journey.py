@@ -15,8 +15,9 @@ import pytest
 from moodle_infra import image_contract
 from smoke.report import Outcome
 from tests.image.container import Container
-from tests.image.image_testlib import MariaDB, Redis
+from tests.image.image_testlib import Redis
 from tests.image.journey_testlib import failure, journey, screenshot_dir
+from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Deployment, new_deployment
 
@@ -45,11 +46,11 @@ class JourneySite:
 
 @pytest.fixture(scope="module")
 def site(
-    real_image: RealImage, mariadb: MariaDB, redis_tls: Redis, tmp_path_factory: pytest.TempPathFactory
+    real_image: RealImage, mysql: MySQL, redis_tls: Redis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[JourneySite]:
     root = tmp_path_factory.mktemp("journey")
     root.chmod(0o755)
-    deployment = new_deployment("moodle_journey", root, mariadb, redis_tls)
+    deployment = new_deployment("moodle_journey", root, mysql, redis_tls)
     deployment.env["MOODLE_MONITOR_PASSWORD"] = PASSWORD
     installed = deployment.timed("install-or-upgrade (install)", real_image.tag, INSTALL)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
@@ -60,7 +61,7 @@ def site(
     web.remove()
     print(f"\nmeasurements ({real_image.release}): " + json.dumps(deployment.measurements, indent=2))
     assert "PHP Fatal error" not in logs, logs[-3000:]
-    mariadb.sql("DROP DATABASE moodle_journey")
+    mysql.sql("DROP DATABASE moodle_journey")
 
 
 def test_install_creates_the_monitoring_user_and_its_course(site: JourneySite) -> None:

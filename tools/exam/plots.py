@@ -116,7 +116,7 @@ def report(results: dict[str, Any], out: Path) -> None:
                     f"{cost['peak_memory_kb_max']} |"
                 )
         lines += ["", "Where the CPU went (% of one core over the run), the database and Redis:", "",
-                  "| task | web | MariaDB | Redis | load generator | DB max connections / running | "
+                  "| task | web | database | Redis | load generator | DB max connections / running | "
                   "row-lock waits / ms | DB queries per request | Redis max clients / MiB | "
                   "Redis commands per request |",
                   "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
