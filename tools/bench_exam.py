@@ -2,8 +2,9 @@
 
 Opt-in: MOODLE_SRC names a Moodle tree (docs/IMAGE.md, "Testing against real Moodle"). On the container
 harness (tests/image/container.py): the image built from that tree, MySQL (the tests' server, a
-container) and Redis (AUTH, TLS verified against a CA file shaped like the image's) on loopback, install-or-upgrade, then the exam's data set made
-inside the image by Moodle's own APIs (tools/exam/make_exam.php). For each task size the web container runs
+container) and Redis (AUTH, TLS verified against a CA file shaped like the image's) on loopback,
+install-or-upgrade, then the exam's data set made inside the image by Moodle's own APIs
+(tools/exam/make_exam.php). For each task size the web container runs
 with that Fargate size's CPU and memory (podman --cpus/--memory) and php-fpm sized as the task definition
 sizes it (moodle_infra/php_fpm.py); Locust students (tools/exam/students.py, in .venv-bench) log in, wait,
 start the quiz at the same moment and answer its 8 pages under a schedule of think times. Afterwards the
