@@ -27,8 +27,10 @@ from compliance.canary import take_canary_results, write_canary
 from compliance.deploy_rules import run_rules, templates_of_assembly
 from compliance.ledger import changes_since, render_changes
 from compliance.nag_rules import pack_rules
+from compliance.release_support import section, verdict
 from compliance.report import CheckovSkip, GateResult, render
 from compliance.tools import run_tools
+from moodle_infra.release_calendar import configured_version, support
 
 REPORT_NAME = "compliance-report.md"
 SUMMARY_NAME = "compliance-report.json"
@@ -99,6 +101,9 @@ def summary(result: GateResult) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m compliance.gate", description=__doc__)
     parser.add_argument("assembly", nargs="?", default="cdk.out", type=Path)
+    parser.add_argument(
+        "--config", default="cdk.json", type=Path, help="the cdk.json whose Moodle release is checked"
+    )
     arguments = parser.parse_args(argv)
     directory: Path = arguments.assembly
     if not (directory / "manifest.json").exists():
@@ -106,8 +111,11 @@ def main(argv: list[str]) -> int:
         return 2
     started = time.perf_counter()
     result = run_gate(directory)
+    release = support(configured_version(arguments.config))
+    release_verdict = verdict(release)
+    result = dataclasses.replace(result, release_problems=release_verdict.problems)
     changes = changes_since(result.assembly)
-    (directory / REPORT_NAME).write_text(render(result, sections=[render_changes(changes)]))
+    (directory / REPORT_NAME).write_text(render(result, sections=[section(release), render_changes(changes)]))
     junit.write(directory, [*junit.collect(result), *junit.change_cases(result.assembly, changes)])
     (directory / CHANGES_NAME).write_text(changes.summary() + "\n")
     (directory / SUMMARY_NAME).write_text(json.dumps(summary(result), indent=1) + "\n")
@@ -121,6 +129,9 @@ def main(argv: list[str]) -> int:
         f"({time.perf_counter() - started:.1f} s). "
         f"Report: {directory / REPORT_NAME}; acknowledgments {changes.summary()}"
     )
+    print(f"compliance: {release.describe()}")
+    for warning in release_verdict.warnings:
+        print(f"  warning: {warning}", file=sys.stderr)
     for problem in result.problems:
         print(f"  {problem}", file=sys.stderr)
     return 0 if result.passed else 1

@@ -40,6 +40,8 @@ class GateResult:
     templates: list[str] = field(default_factory=list)
     deploy_violations: dict[str, list[Violation]] = field(default_factory=dict)
     """Deploy-time rule ID -> its violations (:mod:`compliance.deploy_rules`)."""
+    release_problems: list[str] = field(default_factory=list)
+    """The configured Moodle release out of security support (:mod:`compliance.release_support`)."""
 
     @property
     def stale_skips(self) -> list[CheckovSkip]:
@@ -71,6 +73,7 @@ class GateResult:
             for skip in self.stale_skips
         ]
         lines += deploy_problems(self.deploy_violations)
+        lines += self.release_problems
         lines += self.tools.errors
         return lines
 

@@ -196,6 +196,14 @@ class CanaryConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class UpgradeConfig:
+    """How long a deploy may spend on install-or-upgrade (plan, snapshot, upgrade: docs/UPGRADES.md)."""
+
+    timeout_minutes: int
+    """Past it the deploy stops the task and fails; a CloudFormation wait condition allows 12 hours."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnvironmentConfig:
     name: str
     account: str
@@ -215,6 +223,7 @@ class EnvironmentConfig:
     log_retention_days: int
     upgrade_snapshots: UpgradeSnapshotConfig
     canary: CanaryConfig
+    upgrade: UpgradeConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -452,6 +461,9 @@ _LANGUAGE_CODE_PATTERN = r"[a-z]{2,3}(_[a-z0-9]+)*"
 
 _Rules = Mapping[type, Mapping[str, _Rule]]
 
+UPGRADE_TIMEOUT_MINUTES = (60, 690)
+"""Allowed ``upgrade.timeout_minutes``: the wait condition waits 30 minutes longer, 720 minutes at most."""
+
 _RULES: _Rules = {
     MoodleReleaseConfig: {
         "version": _Rule(
@@ -562,8 +574,14 @@ _RULES: _Rules = {
     UpgradeSnapshotConfig: {
         "enabled": _BOOLEAN,
         "keep": _integer(1, 50),
-        # The deploy's custom resource gives up after 55 minutes, and the upgrade itself needs time too.
-        "timeout_minutes": _integer(5, 40),
+        # Part of upgrade.timeout_minutes (checked by _check_environment); RDS snapshots of large
+        # databases take hours only the first time.
+        "timeout_minutes": _integer(5, 240),
+    },
+    UpgradeConfig: {
+        # At least an hour (a first install takes minutes, Fargate start-up included); at most what the
+        # deploy's wait condition allows (12 hours) minus the margin it keeps for the failure signal.
+        "timeout_minutes": _integer(UPGRADE_TIMEOUT_MINUTES[0], UPGRADE_TIMEOUT_MINUTES[1]),
     },
     CanaryConfig: {
         "enabled": _BOOLEAN,
@@ -661,6 +679,17 @@ def _environment_rules(name: str, region: str | None) -> _Rules:
 # yield (setting, problem) pairs; setting "" stands for the whole section.
 
 _Problems = Iterator[tuple[str, str]]
+
+
+def _check_environment(environment: EnvironmentConfig) -> _Problems:
+    """The snapshot wait is part of the upgrade's time limit: it must leave time for the upgrade."""
+    snapshot, upgrade = environment.upgrade_snapshots.timeout_minutes, environment.upgrade.timeout_minutes
+    if snapshot >= upgrade:
+        yield (
+            "upgrade_snapshots.timeout_minutes",
+            f"must be less than upgrade.timeout_minutes ({upgrade}), of which the snapshot wait is a part, "
+            f"got {snapshot}",
+        )
 
 
 def _check_database(database: DatabaseConfig) -> _Problems:
@@ -822,6 +851,7 @@ def _check_plugin_source(plugin: PluginSource) -> _Problems:
 
 
 _SECTION_CHECKS: dict[type, Callable[[Any], _Problems]] = {
+    EnvironmentConfig: _check_environment,
     PluginSource: _check_plugin_source,
     DatabaseConfig: _check_database,
     WebServiceConfig: _check_web_service,

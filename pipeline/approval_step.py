@@ -1,5 +1,6 @@
 """The manual approval that promotes a change from one environment to the next, and what it tells the
-approver: the release (Moodle version and image tag), where the tested environment can be reviewed,
+approver: the release (Moodle version and image tag) and how long Moodle still fixes its security
+issues, where the tested environment can be reviewed,
 this execution's compliance results (the link of the approval) and the acknowledgments changed since
 the previous commit. Permission broadening is confirmed by the step before it (see pipeline_stack)."""
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from aws_cdk import pipelines
 
 from moodle_infra.config import EnvironmentConfig
+from moodle_infra.release_calendar import support
 
 COMMENT_LIMIT = 500
 """CodePipeline's limit on an approval's comment (``CustomData``)."""
@@ -49,6 +51,18 @@ def site_url(environment: EnvironmentConfig) -> str | None:
     return f"https://{environment.custom_domain.domain_name}" if environment.custom_domain else None
 
 
+def support_note(release: ReleaseFacts) -> str:
+    """The release's security support as of this build, from Moodle's release calendar."""
+    found = support(release.moodle_version)
+    if found.branch is None:
+        return f"Moodle {release.moodle_version}: not in the release calendar."
+    days = found.security_days_left
+    return (
+        f"Moodle {found.branch.name} security support ends {found.branch.security_end} "
+        f"({days} days after this build)."
+    )
+
+
 def promotion_comment(
     *, tested: EnvironmentConfig, target: EnvironmentConfig, release: ReleaseFacts, links: ReviewLinks
 ) -> str:
@@ -56,7 +70,8 @@ def promotion_comment(
     target_url = site_url(target)
     target_where = f" ({target_url})" if target_url else ""
     comment = (
-        f"Deploy {release.describe()} to {target.name}{target_where}. {tested.name} passed its smoke "
+        f"Deploy {release.describe()} to {target.name}{target_where}. {support_note(release)} "
+        f"{tested.name} passed its smoke "
         f"tests: review it at {tested_where}. Compliance results of this run: the link (Synth build, "
         f"Reports tab). Acknowledgments: {links.acknowledgment_changes}. IAM and security-group "
         "broadening: confirmed in the action before this one."

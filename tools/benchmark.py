@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,11 @@ def main() -> int:
         f"full synth, cdk-nag included (cdk synth, best of 3): {synth:.1f} s wall, "
         f"largest process {synth_peak:.0f} MB"
     )
+    share, stages = install_or_upgrade_share(runs=3)
+    print(
+        f"InstallOrUpgrade in one synthesis (construction + naming its wait condition, best of 3): "
+        f"{share / stages:.2f} s per stage ({stages} stages)"
+    )
     gate, _ = timed(["make", "--no-print-directory", "synth"], runs=1)
     print(f"make synth (synth + cfn-lint + checkov + report):    {gate:.1f} s wall")
     tests, _ = timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], runs=1)
@@ -50,6 +56,47 @@ def main() -> int:
     else:
         print("image: skipped (needs podman and mmdebstrap, see docs/IMAGE.md)")
     return 0
+
+
+def install_or_upgrade_share(*, runs: int) -> tuple[float, int]:
+    """Seconds of an in-process synthesis of the shipped app spent in InstallOrUpgrade: building it, and
+    the aspect that names its wait condition after the run (rollout_gate.run_digest); and the number of
+    stages that hold one. Best of ``runs``."""
+    from aws_cdk import App
+
+    from app import build_app
+    from moodle_infra.install_upgrade import construct, rollout_gate
+    from tests.synthesis import cdk_context
+
+    spent: list[float] = []
+    calls: list[int] = []
+
+    def timing(function: Any) -> Any:
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[-1] += time.perf_counter() - started
+                calls[-1] += function is original_init
+
+        return timed_call
+
+    original_init, original_digest = construct.InstallOrUpgrade.__init__, rollout_gate.run_digest
+    best = float("inf")
+    try:
+        construct.InstallOrUpgrade.__init__ = timing(original_init)  # type: ignore[method-assign]
+        rollout_gate.run_digest = timing(original_digest)
+        for _ in range(runs):
+            spent.append(0.0)
+            calls.append(0)
+            with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
+                build_app(App(context=cdk_context(), outdir=outdir)).synth()
+            best = min(best, spent[-1])
+    finally:
+        construct.InstallOrUpgrade.__init__ = original_init  # type: ignore[method-assign]
+        rollout_gate.run_digest = original_digest
+    return best, calls[-1]
 
 
 def container_benchmark() -> None:

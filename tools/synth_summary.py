@@ -1,10 +1,15 @@
 """Print what a synthesis produced: every stack of the cloud assembly with its account, region and
-resource count, nested stage assemblies included."""
+resource count, nested stage assemblies included, and how long the configured Moodle release still gets
+security fixes (Moodle's release calendar, moodle_infra/release_calendar.py)."""
 
 import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+from moodle_infra.release_calendar import configured_version, support
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 
 def stacks(assembly: Path) -> Iterator[tuple[str, str, int]]:
@@ -25,6 +30,7 @@ def main(argv: list[str]) -> int:
     print(f"Synthesized {len(rows)} stacks, {sum(count for _, _, count in rows)} resources into {assembly}/:")
     for name, environment, count in rows:
         print(f"  {name:<{width}}  {environment:<26} {count:>4} resources")
+    print(support(configured_version(CDK_JSON)).describe())
     return 0
 
 

@@ -1,10 +1,13 @@
 """Runs the image's install-or-upgrade command as one-off ECS tasks around every rollout (decision 6).
 
 Before the web service rolls out: plan, a database snapshot when Moodle's version changes, the upgrade
-behind Moodle's maintenance page. After it: finish, which lifts the page. docs/UPGRADES.md explains why.
+behind Moodle's maintenance page, for as long as it takes (up to ``upgrade.timeout_minutes``, 12 hours at
+most): a custom resource starts the run and a workflow follows it and signals a wait condition, on which
+the web service waits. After the rollout: finish, which lifts the page. docs/UPGRADES.md explains why.
 """
 
 from pathlib import Path
+from typing import Any, cast
 
 from aws_cdk import ArnFormat, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -22,8 +25,10 @@ from constructs import Construct
 from compliance.acknowledgments import acknowledge, skip_checkov, wildcard_resource_finding
 from compliance.cdk_internals import acknowledge_deploy_time_lambda
 from moodle_infra import image_contract
-from moodle_infra.config import UpgradeSnapshotConfig
+from moodle_infra.config import UpgradeConfig, UpgradeSnapshotConfig
 from moodle_infra.install_upgrade import handler as steps
+from moodle_infra.install_upgrade.rollout_gate import RolloutGate
+from moodle_infra.install_upgrade.workflow import UpgradeWorkflow
 from moodle_infra.keys import logs_key
 from moodle_infra.managed_policy_role import ManagedPolicyRole
 from moodle_infra.moodle_task import CONTAINER_NAME, MoodleRuntime, MoodleTaskDefinition
@@ -36,9 +41,17 @@ TASK_MEMORY_MIB = 2048
 """The task runs for minutes per deploy, so generous sizing shortens a first install and costs cents."""
 
 QUERY_INTERVAL = Duration.seconds(15)
-TOTAL_TIMEOUT = Duration.minutes(55)
-"""A first install takes several minutes. CloudFormation waits at most an hour for a custom resource,
-so the provider gives up a little earlier, with a clear "Operation timed out"."""
+STEP_TIMEOUT = Duration.minutes(30)
+"""finish and hold: Fargate start-up and a few seconds of work. The provider gives up after this, with a
+clear "Operation timed out"; the long install-or-upgrade step is the workflow's (UPGRADE_MARGIN)."""
+SERVICE_TIMEOUT = STEP_TIMEOUT.plus(Duration.minutes(15))
+"""How long CloudFormation waits for either custom resource's answer (at most an hour): the provider
+framework's onEvent function (it may run 15 minutes) and then its STEP_TIMEOUT of polling, so the
+provider's message, not CloudFormation's, says what happened (rule custom-resource-time-limits)."""
+UPGRADE_MARGIN = Duration.minutes(30)
+"""The wait condition waits this much longer than ``upgrade.timeout_minutes``: the workflow stops the task
+and signals its reason before CloudFormation's own timeout, which would say nothing useful."""
+FUNCTION_TIMEOUT = Duration.minutes(1)
 
 
 MAINTENANCE_METRIC = "UpgradeMaintenanceLeftOn"
@@ -49,8 +62,8 @@ class InstallOrUpgrade(Construct):
 
     Their properties include the task definition ARN and the image: a new image makes a new task
     definition revision, hence an Update and a new run. Workloads that must start only on an installed,
-    upgraded site depend on ``resource``; ``finish_after`` makes the finish resource wait for them. The
-    tasks reach the database, Redis and EFS through ``connections``.
+    upgraded site depend on ``ready`` (the run's wait condition); ``finish_after`` makes the finish
+    resource wait for them. The tasks reach the database, Redis and EFS through ``connections``.
     """
 
     def __init__(
@@ -63,6 +76,7 @@ class InstallOrUpgrade(Construct):
         environment_name: str,
         database: rds.IDatabaseInstance,
         snapshots: UpgradeSnapshotConfig,
+        upgrade: UpgradeConfig,
         topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -83,29 +97,41 @@ class InstallOrUpgrade(Construct):
         stack = Stack.of(self)
         # Only handler.py is deployed: it needs nothing but the standard library and the runtime's boto3.
         code = lambda_.Code.from_asset(str(HANDLER_DIRECTORY), exclude=["*", "!handler.py"])
+        log_retention = runtime.log_retention
+        start = self._function("Start", code=code, handler="handler.on_event", log_retention=log_retention)
+        check = self._function("Check", code=code, handler="handler.is_complete", log_retention=log_retention)
+        follow = self._function("Advance", code=code, handler="handler.workflow", log_retention=log_retention)
+        upgrade_timeout = Duration.minutes(upgrade.timeout_minutes)
+        workflow = UpgradeWorkflow(self, "Workflow", function=follow, upgrade_timeout=upgrade_timeout)
+        state_machine = workflow.state_machine
 
-        start_resources = [
-            stack.format_arn(
-                service="ecs", resource="task-definition", resource_name=f"{task_definition.family}:*"
-            )
-        ]
-        start = self._function(
-            "Start", code=code, handler="handler.on_event", log_retention=runtime.log_retention
+        family = stack.format_arn(
+            service="ecs", resource="task-definition", resource_name=f"{task_definition.family}:*"
         )
-        check = self._function(
-            "Check", code=code, handler="handler.is_complete", log_retention=runtime.log_retention
-        )
-        check_resources = [
-            stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster.cluster_name}/*")
-        ]
+        tasks = stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster.cluster_name}/*")
         in_this_cluster = {"ArnEquals": {"ecs:cluster": cluster.cluster_arn}}
-        # Both start tasks: Start the first step of a resource, Check the upgrade step after the snapshot.
-        for function in (start, check):
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        task_logs = self.task.node.find_child("Logs")
+        assert isinstance(task_logs, logs.LogGroup), "MoodleTaskDefinition keeps its log group as Logs"
+        log_streams = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{task_logs.log_group_name}:log-stream:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        # Start runs plan and finish, Advance (the workflow's function) the upgrade; both stop what
+        # they or an abandoned run left running.
+        for function in (start, follow):
             function.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["ecs:RunTask"],
                     # Every revision of this one family: the revision changes with each image.
-                    resources=start_resources,
+                    resources=[family],
                     conditions=in_this_cluster,
                 )
             )
@@ -119,32 +145,31 @@ class InstallOrUpgrade(Construct):
                     conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
                 )
             )
+            function.add_to_role_policy(
+                # ListTasks has no resource-level permissions; the condition keeps it to this cluster.
+                iam.PolicyStatement(actions=["ecs:ListTasks"], resources=["*"], conditions=in_this_cluster)
+            )
+        for function, task_actions in (
+            (start, ["ecs:DescribeTasks", "ecs:StopTask"]),
+            (check, ["ecs:DescribeTasks"]),
+            (follow, ["ecs:DescribeTasks", "ecs:StopTask"]),
+        ):
+            # Task IDs are only known at run time: any task of this cluster.
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=task_actions, resources=[tasks], conditions=in_this_cluster)
+            )
         start.add_to_role_policy(
             iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id])
         )
-        check.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["ecs:DescribeTasks"],
-                # Task IDs are only known at run time: any task of this cluster.
-                resources=check_resources,
-                conditions=in_this_cluster,
-            )
-        )
-        check.add_to_role_policy(
-            # ListTasks has no resource-level permissions; the condition keeps it to this cluster.
-            iam.PolicyStatement(actions=["ecs:ListTasks"], resources=["*"], conditions=in_this_cluster)
-        )
-        task_logs = self.task.node.find_child("Logs")
-        assert isinstance(task_logs, logs.LogGroup), "MoodleTaskDefinition keeps its log group as Logs"
-        log_streams = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{task_logs.log_group_name}:log-stream:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        state_machine.grant_start_execution(start)
+        for workflow_actions, resource in (
+            (["states:ListExecutions"], state_machine.state_machine_arn),
+            (["states:StopExecution"], executions),
+        ):
+            start.add_to_role_policy(iam.PolicyStatement(actions=workflow_actions, resources=[resource]))
         # The plan step's line, from the stream of that one task (its name is known only at run time).
-        check.add_to_role_policy(iam.PolicyStatement(actions=["logs:GetLogEvents"], resources=[log_streams]))
-        snapshot_arns = self._grant_snapshots(check, database=database, environment_name=environment_name)
+        follow.add_to_role_policy(iam.PolicyStatement(actions=["logs:GetLogEvents"], resources=[log_streams]))
+        snapshot_arns = self._grant_snapshots(follow, database=database, environment_name=environment_name)
 
         provider_logs = self._log_group("ProviderLogs", runtime.log_retention)
         on_event_role = self._role("ProviderOnEventRole", provider_logs)
@@ -155,7 +180,7 @@ class InstallOrUpgrade(Construct):
             on_event_handler=start,
             is_complete_handler=check,
             query_interval=QUERY_INTERVAL,
-            total_timeout=TOTAL_TIMEOUT,
+            total_timeout=STEP_TIMEOUT,
             log_group=provider_logs,
             framework_on_event_role=on_event_role,
             framework_complete_and_timeout_role=complete_and_timeout_role,
@@ -163,10 +188,12 @@ class InstallOrUpgrade(Construct):
         self._acknowledge(
             start=start,
             check=check,
+            follow=follow,
             provider=provider,
             framework_roles=(on_event_role, complete_and_timeout_role),
-            task_definition_family=start_resources[0],
-            tasks=check_resources[0],
+            task_definition_family=family,
+            tasks=tasks,
+            executions=executions,
             log_streams=log_streams,
             snapshots=snapshot_arns,
         )
@@ -184,44 +211,64 @@ class InstallOrUpgrade(Construct):
             "LogGroup": log_options.options["awslogs-group"],
             "LogStreamPrefix": log_options.options["awslogs-stream-prefix"],
         }
+        run: dict[str, Any] = {
+            **common,
+            "Step": steps.INSTALL_OR_UPGRADE,
+            # Strings, as CloudFormation hands every value to the handler.
+            "Snapshot": {
+                "Enabled": "true" if snapshots.enabled else "false",
+                "DatabaseInstance": database.instance_identifier,
+                "Environment": environment_name,
+                "Keep": str(snapshots.keep),
+                "TimeoutMinutes": str(snapshots.timeout_minutes),
+            },
+            "Family": task_definition.family,
+            "Workflow": state_machine.state_machine_arn,
+            "TimeoutMinutes": str(upgrade.timeout_minutes),
+        }
+        cfn_task_definition = cast(ecs.CfnTaskDefinition, task_definition.node.default_child)
+        gate = RolloutGate(
+            self,
+            "Ready",
+            timeout=upgrade_timeout.plus(UPGRADE_MARGIN),
+            # What makes a new run: any change of the task definition or of the run's settings.
+            run_inputs=lambda: {"TaskDefinition": cfn_task_definition._cfn_properties, "Run": run},
+        )
         self.resource = CustomResource(
             self,
             "Resource",
             service_token=provider.service_token,
+            service_timeout=SERVICE_TIMEOUT,
             resource_type="Custom::MoodleInstallOrUpgrade",
-            properties={
-                **common,
-                "Step": steps.INSTALL_OR_UPGRADE,
-                # Strings, as CloudFormation hands every value to the handler.
-                "Snapshot": {
-                    "Enabled": "true" if snapshots.enabled else "false",
-                    "DatabaseInstance": database.instance_identifier,
-                    "Environment": environment_name,
-                    "Keep": str(snapshots.keep),
-                    "TimeoutMinutes": str(snapshots.timeout_minutes),
-                },
-            },
+            properties={**run, "Handle": gate.handle.ref},
         )
         # The roles' policies and the security group's rules (to the database, Redis and EFS) must be
         # in place before the task starts, or its first run fails for want of access.
         self.resource.node.add_dependency(
             task_definition.task_role, task_definition.obtain_execution_role(), self.security_group
         )
-        # Runs once the web service has rolled out (finish_after). Upgraded tells a rollback of this
-        # resource whether the previous image would meet an upgraded schema.
+        gate.condition.node.add_dependency(self.resource)
+        self.ready = gate.condition
+        # Runs once the web service has rolled out (finish_after). Upgrade (the run's signal) tells a
+        # rollback of this resource whether the previous image would meet an upgraded schema.
         self.finish = CustomResource(
             self,
             "Finish",
             service_token=provider.service_token,
+            service_timeout=SERVICE_TIMEOUT,
             resource_type="Custom::MoodleUpgradeFinish",
-            properties={
-                **common,
-                "Step": steps.FINISH,
-                "Upgraded": self.resource.get_att_string("Upgraded"),
-                "To": self.resource.get_att_string("To"),
-            },
+            properties={**common, "Step": steps.FINISH, "Upgrade": gate.condition.attr_data},
         )
-        self._maintenance_alarm(task_logs, topic)
+        self._maintenance_alarm(
+            topic,
+            filters=[
+                ("MaintenanceLeftOn", task_logs, steps.MAINTENANCE_LEFT_ON, "1"),
+                ("MaintenanceLifted", task_logs, steps.MAINTENANCE_LIFTED, "0"),
+                # An upgrade task stopped by a timeout or by a later deploy cannot log it itself.
+                ("UpgradeStoppedByStart", start.log_group, steps.UPGRADE_TASK_STOPPED, "1"),
+                ("UpgradeStoppedByAdvance", follow.log_group, steps.UPGRADE_TASK_STOPPED, "1"),
+            ],
+        )
 
     def finish_after(self, *workloads: Construct) -> None:
         """Lift the maintenance page only once these have rolled out: no web task of the old image is left."""
@@ -262,18 +309,17 @@ class InstallOrUpgrade(Construct):
         )
         return [upgrade_snapshots, any_snapshot]
 
-    def _maintenance_alarm(self, task_logs: logs.ILogGroup, topic: sns.ITopic) -> None:
-        """1 when a failed upgrade, a failed finish or a rollback leaves the maintenance page on, 0 when
-        finish lifts it; the alarm keeps its state between the two (missing data is ignored)."""
+    def _maintenance_alarm(
+        self, topic: sns.ITopic, *, filters: list[tuple[str, logs.ILogGroup, str, str]]
+    ) -> None:
+        """1 when a failed or stopped upgrade, a failed finish or a rollback leaves the maintenance page on,
+        0 when finish lifts it; the alarm keeps its state between the two (missing data is ignored)."""
         metric_namespace = f"Moodle/{Stack.of(self).stack_name}"
-        for construct_id, line, value in (
-            ("MaintenanceLeftOn", steps.MAINTENANCE_LEFT_ON, "1"),
-            ("MaintenanceLifted", steps.MAINTENANCE_LIFTED, "0"),
-        ):
+        for construct_id, log_group, line, value in filters:
             logs.MetricFilter(
                 self,
                 construct_id,
-                log_group=task_logs,
+                log_group=log_group,
                 filter_pattern=logs.FilterPattern.literal(f'"{line}"'),
                 metric_namespace=metric_namespace,
                 metric_name=MAINTENANCE_METRIC,
@@ -311,7 +357,7 @@ class InstallOrUpgrade(Construct):
             architecture=lambda_.Architecture.ARM_64,
             code=code,
             handler=handler,
-            timeout=Duration.minutes(1),
+            timeout=FUNCTION_TIMEOUT,
             log_group=log_group,
             role=self._role(f"{construct_id}Role", log_group),
         )
@@ -336,34 +382,49 @@ class InstallOrUpgrade(Construct):
         *,
         start: lambda_.Function,
         check: lambda_.Function,
+        follow: lambda_.Function,
         provider: cr.Provider,
         framework_roles: tuple[iam.IRole, ...],
         task_definition_family: str,
         tasks: str,
+        executions: str,
         log_streams: str,
         snapshots: list[str],
     ) -> None:
-        for function in (start, check):
-            acknowledge(
-                function.role,  # type: ignore[arg-type]
-                wildcard_resource_finding(self, task_definition_family),
-                "ecs:RunTask on every revision of the install-or-upgrade task definition family: each "
-                "image makes a new revision, and the statement is also limited to this cluster",
-            )
-        check_findings = {
-            wildcard_resource_finding(self, tasks): "ecs:DescribeTasks on the tasks of this cluster: task "
-            "IDs exist only once the task runs",
+        run_task = {
+            wildcard_resource_finding(self, task_definition_family): "ecs:RunTask on every revision of the "
+            "install-or-upgrade task definition family: each image makes a new revision, and the statement "
+            "is also limited to this cluster",
             "AwsSolutions-IAM5[Resource::*]": "ecs:ListTasks has no resource-level permissions; the "
             "statement's ecs:cluster condition limits it to this cluster",
-            wildcard_resource_finding(self, log_streams): "logs:GetLogEvents on the streams of the "
-            "install-or-upgrade log group: each task writes its own stream, named after its ID",
-            wildcard_resource_finding(self, snapshots[0]): "Create, tag and delete only snapshots named "
-            "moodle-upgrade-<environment>-*, whose names hold the deploy's versions and task ID",
-            wildcard_resource_finding(self, snapshots[1]): "rds:DescribeDBSnapshots (read-only) on any "
-            "snapshot: pruning lists this instance's manual snapshots to find the old upgrade ones",
         }
-        for finding, reason in check_findings.items():
-            acknowledge(check.role, finding, reason)  # type: ignore[arg-type]
+        task_ids = {
+            wildcard_resource_finding(self, tasks): "ecs:DescribeTasks (and StopTask for the functions that "
+            "start them) on the tasks of this cluster: task IDs exist only once the task runs",
+        }
+        findings = {
+            start: {
+                **run_task,
+                **task_ids,
+                wildcard_resource_finding(self, executions): "states:StopExecution on the executions of "
+                "this stack's upgrade workflow only: a new deploy stops runs an abandoned deploy left",
+            },
+            check: task_ids,
+            follow: {
+                **run_task,
+                **task_ids,
+                wildcard_resource_finding(self, log_streams): "logs:GetLogEvents on the streams of the "
+                "install-or-upgrade log group: each task writes its own stream, named after its ID",
+                wildcard_resource_finding(self, snapshots[0]): "Create, tag and delete only snapshots named "
+                "moodle-upgrade-<environment>-*, whose names hold the deploy's versions and task ID",
+                wildcard_resource_finding(self, snapshots[1]): "rds:DescribeDBSnapshots (read-only) on any "
+                "snapshot: pruning lists this instance's manual snapshots to find the old upgrade ones",
+            },
+        }
+        for function, reasons in findings.items():
+            for finding, reason in reasons.items():
+                acknowledge(function.role, finding, reason)  # type: ignore[arg-type]
+        acknowledge_deploy_time_lambda(follow)
         # CDK's provider framework invokes the handlers by ARN and by any version or alias (ARN:*).
         for role in framework_roles:
             for function in (start, check):

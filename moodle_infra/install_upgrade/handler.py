@@ -1,15 +1,19 @@
-"""Lambda handler of the install-or-upgrade custom resources: runs the image's steps as one-off ECS tasks.
+"""Lambda handlers of the install-or-upgrade custom resources and of the workflow that waits for an
+upgrade of any length: they run the image's steps as one-off ECS tasks.
 
-Two resources use it (docs/UPGRADES.md). ``Step: install-or-upgrade`` runs before the web service rolls
-out: the image's ``plan`` step says whether Moodle's version changes (core or any plugin); if it does and
-the environment keeps its data, an RDS snapshot is taken and waited for, old upgrade snapshots are pruned,
-then the ``upgrade`` step runs, which leaves Moodle's maintenance page on. ``Step: finish`` runs once the
-web service has rolled out and lifts it.
+Two resources use them (docs/UPGRADES.md). ``Step: install-or-upgrade`` runs before the web service rolls
+out: ``on_event`` stops what an earlier, abandoned run left running, starts the image's ``plan`` step and
+the workflow (a Step Functions state machine), and returns at once. The workflow calls ``advance`` every
+30 seconds: the plan says whether Moodle's version changes (core or any plugin); if it does and the
+environment keeps its data, an RDS snapshot is taken and waited for, old upgrade snapshots are pruned, then
+the ``upgrade`` step runs, which leaves Moodle's maintenance page on. When it ends, or fails, or runs out of
+time (``upgrade.timeout_minutes``; the task is stopped then), ``advance`` signals the deploy's wait
+condition, on which the web service waits: CloudFormation waits up to 12 hours for it, where a custom
+resource is cut off after one. ``Step: finish`` runs once the web service has rolled out and lifts the page;
+the CDK Provider framework calls ``on_event`` and then ``is_complete`` until its task has stopped.
 
-The CDK Provider framework calls ``on_event`` once per CloudFormation request, then ``is_complete`` every
-query interval with the same event until it returns complete or raises; nothing carries over between
-calls, so each call derives where it stands from AWS: the plan task (its ARN is in the event), the
-snapshot named after it, the upgrade task started by it. Raising fails the resource at once.
+Nothing carries over between calls, so each call derives where it stands from AWS: the plan task (its ARN
+is in the event), the snapshot named after it, the upgrade task started by it.
 
 During a rollback nothing old is run: the previous image must never meet a schema the new one upgraded.
 The finish resource instead puts the maintenance page back on (the ``hold`` step, with the new image)
@@ -19,6 +23,7 @@ when the deploy being rolled back had upgraded. Stdlib and boto3 only: this file
 import json
 import logging
 import re
+import urllib.request
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +48,14 @@ MAINTENANCE_LEFT_ON = "MAINTENANCE LEFT ON"
 """Logged when a failure or a rollback leaves the maintenance page on; an alarm counts these lines."""
 MAINTENANCE_LIFTED = "MAINTENANCE LIFTED"
 """Logged by the finish step when it lifts the page: the alarm's way back to OK."""
+UPGRADE_TASK_STOPPED = "UPGRADE TASK STOPPED"
+"""Logged (with MAINTENANCE_LEFT_ON) when a timeout, a workflow failure or a later deploy stops an upgrade
+task that had begun: the task cannot say so itself, the maintenance page stays on, an alarm counts these."""
+SIGNAL_ID = "install-or-upgrade"
+"""The wait condition signal's UniqueId: a repeated signal is a retransmission, never a second signal."""
+REASON_LIMIT = 2000
+"""The signal's reason becomes the wait condition's status reason: the deploy's own error message."""
+RUNBOOK = "docs/UPGRADES.md"
 
 EXIT_CODE_MEANINGS = {
     1: "unexpected failure (the task's last ERROR line says why)",
@@ -83,6 +96,10 @@ def rds_client() -> Any:
     return _boto3().client("rds")
 
 
+def stepfunctions_client() -> Any:
+    return _boto3().client("stepfunctions")
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -95,7 +112,8 @@ def _boto3() -> Any:
 
 
 def on_event(event: Mapping[str, Any], _context: object) -> dict[str, Any]:
-    """Start the first task of the resource's step on Create and Update; Delete leaves Moodle as it is."""
+    """Create and Update: start the resource's first task (and for install-or-upgrade, the workflow that
+    waits for it). Delete leaves Moodle as it is."""
     request_type = event["RequestType"]
     properties = event["ResourceProperties"]
     if request_type == "Delete":
@@ -105,57 +123,198 @@ def on_event(event: Mapping[str, Any], _context: object) -> dict[str, Any]:
     if properties["Step"] == FINISH:
         task_arn = _run_task(properties, step="finish")
         logger.info("Started the finish step: %s", task_arn)
-        return {"Data": {"TaskArn": task_arn}}
+        return {"Data": {"TaskArn": task_arn, **outcome(properties)}}
+    stop_abandoned_runs(properties)
     plan_arn = _run_task(properties, step="plan")
-    logger.info("Started the plan step: %s", plan_arn)
-    return {"Data": {"PlanTaskArn": plan_arn}}
+    started = {"ResourceProperties": properties, "PlanTaskArn": plan_arn, "StartedAt": now().isoformat()}
+    execution = stepfunctions_client().start_execution(
+        stateMachineArn=properties["Workflow"], name=task_id(plan_arn), input=json.dumps(started)
+    )["executionArn"]
+    logger.info("Started the plan step %s and the workflow %s", plan_arn, execution)
+    return {"Data": {"PlanTaskArn": plan_arn, "Execution": execution}}
 
 
 def is_complete(event: Mapping[str, Any], _context: object) -> dict[str, Any]:
+    """finish and hold: complete once their task exits 0. install-or-upgrade completes at once: the wait
+    condition, signalled by the workflow, is what the web service waits for."""
     data = event.get("Data", {})
-    properties = event["ResourceProperties"]
-    if "PlanTaskArn" in data:
-        return _install_or_upgrade(data["PlanTaskArn"], properties)
-    if "TaskArn" in data:
-        # finish and hold use the task definition named in the event's Data (hold: the new image's).
-        task_properties = {
-            **properties,
-            "TaskDefinition": data.get("TaskDefinition", properties["TaskDefinition"]),
-        }
-        task = _describe_task(data["TaskArn"], task_properties)
-        if task["lastStatus"] != "STOPPED":
-            return {"IsComplete": False}
-        _require_exit_0(task, task_properties, maintenance_on=True)
+    if "TaskArn" not in data:
         return {"IsComplete": True}
+    properties = event["ResourceProperties"]
+    # finish and hold use the task definition named in the event's Data (hold: the new image's).
+    task_properties = {
+        **properties,
+        "TaskDefinition": data.get("TaskDefinition", properties["TaskDefinition"]),
+    }
+    task = _describe_task(data["TaskArn"], task_properties)
+    if task["lastStatus"] != "STOPPED":
+        return {"IsComplete": False}
+    _require_exit_0(task, task_properties, maintenance_on=True)
     return {"IsComplete": True}
 
 
+def workflow(state: Mapping[str, Any], context: object) -> dict[str, Any]:
+    """The workflow's one Lambda entry: ``abort`` once the workflow caught a failure, else ``advance``."""
+    return abort(state, context) if "Failure" in state else advance(state, context)
+
+
+def advance(state: Mapping[str, Any], _context: object) -> dict[str, Any]:
+    """One poll of the workflow: ``Done`` once the wait condition has been signalled, success or failure.
+    Past ``TimeoutMinutes`` a run that has not finished is stopped; one that just finished still counts."""
+    properties, plan_arn = state["ResourceProperties"], state["PlanTaskArn"]
+    limit = timedelta(minutes=int(properties["TimeoutMinutes"]))
+    late = now() - datetime.fromisoformat(state["StartedAt"]) > limit
+    try:
+        result = install_or_upgrade(plan_arn, properties, may_start_upgrade=not late)
+        if not result["IsComplete"]:
+            if late:
+                _give_up(properties, plan_arn, _timeout_cause(properties))
+            return {**state, "Done": late}
+    except InstallOrUpgradeError as error:
+        message = str(error)
+        signal(properties["Handle"], status="FAILURE", reason=message + _runbook_unless_named(message))
+        return {**state, "Done": True}
+    done = result["Data"]
+    reason = f"install-or-upgrade finished: {done['From'] or 'empty database'} -> {done['Release']}"
+    signal(properties["Handle"], status="SUCCESS", reason=reason, data=json.dumps(done))
+    return {**state, "Done": True}
+
+
+def abort(state: Mapping[str, Any], _context: object) -> dict[str, Any]:
+    """The workflow's last resort when ``advance`` itself kept failing: stop the run and fail the deploy."""
+    failure = state.get("Failure", {})
+    cause = f"the deploy's upgrade workflow failed ({failure.get('Error', 'unknown error')}: "
+    cause += f"{str(failure.get('Cause', ''))[:300]})"
+    _give_up(state["ResourceProperties"], state["PlanTaskArn"], cause)
+    return {**state, "Done": True}
+
+
+def outcome(properties: Mapping[str, Any]) -> dict[str, str]:
+    """What install-or-upgrade did, from the wait condition's data the finish resource is given."""
+    signals = json.loads(properties.get("Upgrade") or "{}")
+    return {**NOTHING_DONE, **json.loads(signals[SIGNAL_ID])} if SIGNAL_ID in signals else dict(NOTHING_DONE)
+
+
+def signal(url: str, *, status: str, reason: str, data: str = "") -> None:
+    """Signal the wait condition: a PUT of JSON to its handle's presigned URL, with no content type
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-waitcondition.html)."""
+    body = {"Status": status, "Reason": reason[:REASON_LIMIT], "UniqueId": SIGNAL_ID, "Data": data}
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="PUT", headers={"Content-Type": ""}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+    (logger.info if status == "SUCCESS" else logger.error)("Signalled %s: %s", status, body["Reason"])
+
+
+def stop_abandoned_runs(properties: Mapping[str, Any]) -> None:
+    """Stop every running workflow and every deploy-started task of this family (runbook tasks are left
+    alone): CloudFormation runs one operation per stack at a time, so whatever still runs was abandoned
+    by a cancelled or rolled-back deploy, and it would hold the install-or-upgrade lock a retry waits on."""
+    workflows = stepfunctions_client()
+    running = workflows.list_executions(stateMachineArn=properties["Workflow"], statusFilter="RUNNING")
+    for execution in running["executions"]:
+        workflows.stop_execution(
+            executionArn=execution["executionArn"],
+            error="Abandoned",
+            cause="A later deploy or a rollback of the stack took over; its tasks are stopped too",
+        )
+        logger.warning("Stopped the abandoned workflow %s", execution["executionArn"])
+    ecs = ecs_client()
+    arns = ecs.list_tasks(cluster=properties["Cluster"], family=properties["Family"], desiredStatus="RUNNING")
+    if not arns["taskArns"]:
+        return
+    for task in ecs.describe_tasks(cluster=properties["Cluster"], tasks=arns["taskArns"])["tasks"]:
+        started_by = str(task.get("startedBy", ""))
+        if started_by.startswith(STARTED_BY):
+            ecs.stop_task(
+                cluster=properties["Cluster"], task=task["taskArn"], reason="Abandoned by its deploy"
+            )
+            logger.warning("Stopped the abandoned task %s (%s)", task["taskArn"], started_by)
+            if started_by != STARTED_BY:
+                logger.error(
+                    "%s, %s: %s was upgrading Moodle for an abandoned deploy. Runbook: %s",
+                    UPGRADE_TASK_STOPPED,
+                    MAINTENANCE_LEFT_ON,
+                    task["taskArn"],
+                    RUNBOOK,
+                )
+
+
+def _give_up(properties: Mapping[str, Any], plan_arn: str, cause: str) -> None:
+    """Stop this run's tasks and fail the deploy, saying what happened and what to run next."""
+    ecs = ecs_client()
+    plan = _describe_task(plan_arn, properties)
+    if plan["lastStatus"] != "STOPPED":
+        ecs.stop_task(cluster=properties["Cluster"], task=plan_arn, reason=cause[:255])
+    upgrade_arn = _task_started_by(f"{STARTED_BY}-{task_id(plan_arn)}", properties)
+    if upgrade_arn is None:
+        reason = (
+            f"{cause}, before the upgrade began: its tasks are stopped and the site is unchanged. Next: "
+            f"fix the cause and retry the deploy. Runbook: {RUNBOOK}"
+        )
+    else:
+        if _describe_task(upgrade_arn, properties)["lastStatus"] != "STOPPED":
+            ecs.stop_task(cluster=properties["Cluster"], task=upgrade_arn, reason=cause[:255])
+        stream = _log_stream({"taskArn": upgrade_arn}, properties)
+        reason = (
+            f"{cause}: the upgrade task {upgrade_arn} was stopped and Moodle's maintenance page stays on "
+            f"(Logs: group {properties['LogGroup']}, stream {stream}). Next: retry the deploy, with a "
+            "larger upgrade.timeout_minutes if it ran out of time: the upgrade resumes where it stopped; "
+            f"or restore the snapshot taken before it. Runbook: {RUNBOOK}"
+        )
+        logger.error("%s, %s: %s", UPGRADE_TASK_STOPPED, MAINTENANCE_LEFT_ON, reason)
+    signal(properties["Handle"], status="FAILURE", reason=reason)
+
+
+def _timeout_cause(properties: Mapping[str, Any]) -> str:
+    environment = properties["Snapshot"]["Environment"]
+    return (
+        f"install-or-upgrade did not finish within {properties['TimeoutMinutes']} minutes "
+        f"(upgrade.timeout_minutes of {environment} in cdk.json)"
+    )
+
+
+def _runbook_unless_named(message: str) -> str:
+    return "" if RUNBOOK in message else f". Next: fix the cause and retry the deploy. Runbook: {RUNBOOK}"
+
+
 def _on_rollback(event: Mapping[str, Any]) -> dict[str, Any]:
-    """Run nothing of the previous image; after an upgrade, put the maintenance page back on with the new.
+    """Stop the rolled-back deploy's upgrade; run nothing of the previous image; after an upgrade, put the
+    maintenance page back on with the new.
 
     CloudFormation rolls back the finish resource before the web service, so the maintenance page is on
     before the previous image's tasks start again: they answer 503 and never open the upgraded database.
     """
     properties, rolled_back = event["ResourceProperties"], event.get("OldResourceProperties", {})
-    if properties["Step"] != FINISH or rolled_back.get("Upgraded") != "true":
-        logger.warning(
-            "The stack is rolling back: the previous image's %s step is not run", properties["Step"]
-        )
-        # The install resource's attributes, which the finish resource reads, must resolve after a rollback.
-        return {} if properties["Step"] == FINISH else {"Data": NOTHING_DONE}
+    if properties["Step"] != FINISH:
+        logger.warning("The stack is rolling back: the previous image's install-or-upgrade step is not run")
+        # A deploy cancelled while its upgrade runs (another resource failed): nothing may keep running.
+        # A deploy made before the workflow existed had none.
+        if "Workflow" in rolled_back:
+            stop_abandoned_runs(rolled_back)
+        return {}
+    previous, undone = outcome(properties), outcome(rolled_back)
+    if undone["Upgraded"] != "true":
+        logger.warning("The stack is rolling back: the previous image's finish step is not run")
+        return {"Data": previous}
     logger.warning(
         "%s: the stack is rolling back after an upgrade to %s; the previous image must not serve "
-        "the upgraded database. Putting the maintenance page back on with %s. Runbook: docs/UPGRADES.md",
+        "the upgraded database. Putting the maintenance page back on with %s. Runbook: %s",
         MAINTENANCE_LEFT_ON,
-        rolled_back.get("To", "the new release"),
+        undone["To"] or "the new release",
         rolled_back["TaskDefinition"],
+        RUNBOOK,
     )
     task_arn = _run_task({**properties, "TaskDefinition": rolled_back["TaskDefinition"]}, step="hold")
-    return {"Data": {"TaskArn": task_arn, "TaskDefinition": rolled_back["TaskDefinition"]}}
+    return {"Data": {"TaskArn": task_arn, "TaskDefinition": rolled_back["TaskDefinition"], **previous}}
 
 
-def _install_or_upgrade(plan_arn: str, properties: Mapping[str, Any]) -> dict[str, Any]:
-    """plan -> (snapshot -> prune) -> upgrade, each stage found again from AWS on every call."""
+def install_or_upgrade(
+    plan_arn: str, properties: Mapping[str, Any], *, may_start_upgrade: bool = True
+) -> dict[str, Any]:
+    """plan -> (snapshot -> prune) -> upgrade, each stage found again from AWS on every call; past its
+    time limit the run starts no upgrade any more."""
     plan_task = _describe_task(plan_arn, properties)
     if plan_task["lastStatus"] != "STOPPED":
         return {"IsComplete": False}
@@ -174,6 +333,8 @@ def _install_or_upgrade(plan_arn: str, properties: Mapping[str, Any]) -> dict[st
     started_by = f"{STARTED_BY}-{task_id(plan_arn)}"
     upgrade_arn = _task_started_by(started_by, properties)
     if upgrade_arn is None:
+        if not may_start_upgrade:
+            return {"IsComplete": False}
         if snapshot and not plan.get("maintenance"):
             prune_snapshots(properties["Snapshot"], keep_also=snapshot)
         upgrade_arn = _run_task(properties, step="upgrade", started_by=started_by)

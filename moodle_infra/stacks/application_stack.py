@@ -115,6 +115,7 @@ class ApplicationStack(Stack):
             environment_name=config.name,
             database=database,
             snapshots=config.upgrade_snapshots,
+            upgrade=config.upgrade,
             topic=topic,
         )
         web = WebService(
@@ -144,7 +145,7 @@ class ApplicationStack(Stack):
                         task_group, ec2.Port.tcp(port), f"Moodle {workload} tasks", remote_rule=True
                     )
         for service in (web.service, cron.service):
-            service.node.add_dependency(install.resource)
+            service.node.add_dependency(install.ready)
         install.finish_after(web.service)
         # Moodle's cron exits at once while the maintenance page is up: a cron rollout during it could
         # never become stable. So cron rolls out once finish has lifted the page.
@@ -196,6 +197,6 @@ class ApplicationStack(Stack):
         self.moodle_release = CfnOutput(
             self,
             "MoodleRelease",
-            value=install.resource.get_att_string("Release"),
+            value=install.finish.get_att_string("Release"),
             description="Moodle release in the site's database after this deploy's install-or-upgrade",
         )

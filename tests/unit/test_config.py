@@ -186,7 +186,9 @@ def test_several_errors_in_one_section_are_all_reported(raw: dict[str, Any]) -> 
         ("environments.dev.network.interface_endpoints", "yes", 'true or false, got "yes"'),
         ("environments.prod.upgrade_snapshots.enabled", "on", 'true or false, got "on"'),
         ("environments.prod.upgrade_snapshots.keep", 0, "an integer from 1 to 50, got 0"),
-        ("environments.staging.upgrade_snapshots.timeout_minutes", 60, "an integer from 5 to 40, got 60"),
+        ("environments.staging.upgrade_snapshots.timeout_minutes", 300, "an integer from 5 to 240, got 300"),
+        ("environments.prod.upgrade.timeout_minutes", 59, "an integer from 60 to 690, got 59"),
+        ("environments.prod.upgrade.timeout_minutes", 691, "an integer from 60 to 690, got 691"),
         (
             "environments.dev.network.flow_log_retention_days",
             10,
@@ -399,7 +401,7 @@ def test_unknown_setting_names_the_allowed_ones(raw: dict[str, Any]) -> None:
     assert errors_of(raw) == [
         "moodle.environments.dev.databse: unknown setting; allowed: account, alarm_email, cache, canary, "
         "cron, custom_domain, database, deletion_protection, log_retention_days, moodle, network, region, "
-        "removal_policy, upgrade_snapshots, web"
+        "removal_policy, upgrade, upgrade_snapshots, web"
     ]
 
 
@@ -727,4 +729,13 @@ def test_all_problems_are_reported_at_once(raw: dict[str, Any]) -> None:
         "moodle.moodle_release.plugins[0].sha256",
         "moodle.environments.dev.database.instance_type",
         "moodle.environments.prod.moodle.settings.core.smtpsecret",
+    ]
+
+
+def test_the_snapshot_wait_must_leave_time_for_the_upgrade(raw: dict[str, Any]) -> None:
+    set_setting(raw, "environments.prod.upgrade", {"timeout_minutes": 60})
+    set_setting(raw, "environments.prod.upgrade_snapshots.timeout_minutes", 60)
+    assert errors_of(raw) == [
+        "moodle.environments.prod.upgrade_snapshots.timeout_minutes: must be less than "
+        "upgrade.timeout_minutes (60), of which the snapshot wait is a part, got 60"
     ]

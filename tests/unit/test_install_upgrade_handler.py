@@ -4,15 +4,18 @@ Every AWS call the handler makes is stubbed with its exact parameters and a resp
 checks against the service's own model, so a wrong parameter name or shape fails here, not at deploy.
 """
 
+import http.server
 import json
+import logging
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import botocore.session  # type: ignore[import-untyped]
 import pytest
-from botocore.stub import Stubber  # type: ignore[import-untyped]
+from botocore.stub import ANY, Stubber  # type: ignore[import-untyped]
 
 from moodle_infra.install_upgrade import handler
 
@@ -32,6 +35,9 @@ SNAPSHOT_SETTINGS = {
     "Keep": "2",
     "TimeoutMinutes": "30",
 }
+WORKFLOW = f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:InstallOrUpgradeWorkflow"
+STARTED_AT = PLAN_STOPPED_AT - timedelta(minutes=2)
+"""When on_event started the plan task and the workflow."""
 PROPERTIES: dict[str, Any] = {
     "ServiceToken": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:provider",
     "Step": handler.INSTALL_OR_UPGRADE,
@@ -44,11 +50,39 @@ PROPERTIES: dict[str, Any] = {
     "LogGroup": "install-logs",
     "LogStreamPrefix": "install-or-upgrade",
     "Snapshot": SNAPSHOT_SETTINGS,
+    "Family": "install",
+    "Workflow": WORKFLOW,
+    "TimeoutMinutes": "480",
+    "Handle": "set by the signal_server fixture",
 }
-FINISH_PROPERTIES = {key: value for key, value in PROPERTIES.items() if key != "Snapshot"} | {
-    "Step": handler.FINISH,
+UPGRADED = {
     "Upgraded": "true",
+    "From": "5.0.6+ (Build: 20260403)",
     "To": "5.1.6 (Build: 20260810)",
+    "Snapshot": "moodle-upgrade-prod-2025041406-11-to-2025100606-00-01234567",
+    "Release": "5.1.6 (Build: 20260810)",
+}
+NOT_UPGRADED = json.dumps(
+    {
+        handler.SIGNAL_ID: json.dumps(
+            {
+                "Upgraded": "false",
+                "From": UPGRADED["From"],
+                "To": UPGRADED["From"],
+                "Release": UPGRADED["From"],
+            }
+        )
+    }
+)
+"""What the previous deploy's wait condition said: no upgrade."""
+FINISH_PROPERTIES = {
+    key: value
+    for key, value in PROPERTIES.items()
+    if key not in ("Snapshot", "Family", "Workflow", "TimeoutMinutes", "Handle")
+} | {
+    "Step": handler.FINISH,
+    # The wait condition's Data attribute: the signal's Data under its UniqueId.
+    "Upgrade": json.dumps({handler.SIGNAL_ID: json.dumps(UPGRADED)}),
 }
 UPGRADE_PLAN = {
     "action": "upgrade",
@@ -58,6 +92,8 @@ UPGRADE_PLAN = {
     "maintenance": False,
 }
 SNAPSHOT = "moodle-upgrade-prod-2025041406-11-to-2025100606-00-01234567"
+NOW = PLAN_STOPPED_AT + timedelta(minutes=5)
+"""The handler's clock, unless a test moves it."""
 SESSION = botocore.session.get_session()
 """One session for every test: it loads each service model once."""
 
@@ -70,13 +106,13 @@ class Aws:
             name: SESSION.create_client(
                 name, region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test"
             )
-            for name in ("ecs", "rds", "logs", "cloudformation")
+            for name in ("ecs", "rds", "logs", "cloudformation", "stepfunctions")
         }
         self.stubs = {name: Stubber(client) for name, client in self.clients.items()}
         for name, client in self.clients.items():
             monkeypatch.setattr(handler, f"{name}_client", lambda client=client: client)
             self.stubs[name].activate()
-        monkeypatch.setattr(handler, "now", lambda: PLAN_STOPPED_AT + timedelta(minutes=5))
+        monkeypatch.setattr(handler, "now", lambda: NOW)
 
     def expect(self, service: str, operation: str, params: dict[str, Any], response: dict[str, Any]) -> None:
         self.stubs[service].add_response(operation, response, params)
@@ -188,6 +224,28 @@ class Aws:
             if arn:
                 return
 
+    def nothing_abandoned(self) -> None:
+        self.expect(
+            "stepfunctions",
+            "list_executions",
+            {"stateMachineArn": WORKFLOW, "statusFilter": "RUNNING"},
+            {"executions": []},
+        )
+        self.expect(
+            "ecs",
+            "list_tasks",
+            {"cluster": CLUSTER_ARN, "family": "install", "desiredStatus": "RUNNING"},
+            {"taskArns": []},
+        )
+
+    def stop_task(self, task_arn: str, reason: Any = ANY) -> None:
+        self.expect(
+            "ecs",
+            "stop_task",
+            {"cluster": CLUSTER_ARN, "task": task_arn, "reason": reason},
+            {"task": {"taskArn": task_arn, "lastStatus": "RUNNING", "desiredStatus": "STOPPED"}},
+        )
+
     def snapshot_status(self, status: str | None) -> None:
         if status is None:
             self.expect_error(
@@ -239,29 +297,109 @@ def event(request_type: str, properties: dict[str, Any] = PROPERTIES, **extra: A
 
 
 def poll(properties: dict[str, Any] = PROPERTIES) -> dict[str, Any]:
-    return handler.is_complete(event("Update", properties, Data={"PlanTaskArn": PLAN_ARN}), None)
+    """One look at where the run stands: what each of the workflow's polls does first."""
+    return handler.install_or_upgrade(PLAN_ARN, properties)
 
 
-# Starting: the plan step first; finish on its own.
+# Starting: what an abandoned run left is stopped, then the plan step and the workflow; finish on its own.
 
 
 @pytest.mark.parametrize("request_type", ["Create", "Update"])
-def test_a_deploy_starts_with_the_plan_step(aws: Aws, request_type: str) -> None:
+def test_a_deploy_starts_the_plan_step_and_the_workflow_and_returns_at_once(
+    aws: Aws, request_type: str
+) -> None:
     if request_type == "Update":
         aws.stack_status("UPDATE_IN_PROGRESS")
+    aws.nothing_abandoned()
     aws.run_task("plan", PLAN_ARN)
+    execution = (
+        f"arn:aws:states:eu-west-1:{ACCOUNT}:execution:InstallOrUpgradeWorkflow:{handler.task_id(PLAN_ARN)}"
+    )
+    aws.expect(
+        "stepfunctions",
+        "start_execution",
+        {
+            "stateMachineArn": WORKFLOW,
+            "name": handler.task_id(PLAN_ARN),
+            "input": json.dumps(
+                {"ResourceProperties": PROPERTIES, "PlanTaskArn": PLAN_ARN, "StartedAt": NOW.isoformat()}
+            ),
+        },
+        {"executionArn": execution, "startDate": NOW},
+    )
 
-    assert handler.on_event(event(request_type), None) == {"Data": {"PlanTaskArn": PLAN_ARN}}
+    started = handler.on_event(event(request_type), None)
+
+    assert started == {"Data": {"PlanTaskArn": PLAN_ARN, "Execution": execution}}
+    # The wait condition waits for the workflow; the custom resource is done.
+    assert handler.is_complete(event(request_type, **started), None) == {"IsComplete": True}
 
 
-def test_the_finish_resource_runs_the_finish_step(aws: Aws) -> None:
+def test_a_new_deploy_stops_what_an_abandoned_one_left_running(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deploy cancelled while its upgrade ran leaves the workflow and the task holding the lock: the
+    next deploy stops both (and only tasks a deploy started: a runbook task is left alone)."""
+    abandoned = f"arn:aws:states:eu-west-1:{ACCOUNT}:execution:InstallOrUpgradeWorkflow:old"
+    runbook = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task/moodle-cluster/runbook"
+    aws.expect(
+        "stepfunctions",
+        "list_executions",
+        {"stateMachineArn": WORKFLOW, "statusFilter": "RUNNING"},
+        {
+            "executions": [
+                {
+                    "executionArn": abandoned,
+                    "stateMachineArn": WORKFLOW,
+                    "name": "old",
+                    "status": "RUNNING",
+                    "startDate": PLAN_STOPPED_AT,
+                }
+            ]
+        },
+    )
+    aws.expect(
+        "stepfunctions",
+        "stop_execution",
+        {"executionArn": abandoned, "error": "Abandoned", "cause": ANY},
+        {"stopDate": NOW},
+    )
+    aws.expect(
+        "ecs",
+        "list_tasks",
+        {"cluster": CLUSTER_ARN, "family": "install", "desiredStatus": "RUNNING"},
+        {"taskArns": [UPGRADE_ARN, runbook]},
+    )
+    aws.expect(
+        "ecs",
+        "describe_tasks",
+        {"cluster": CLUSTER_ARN, "tasks": [UPGRADE_ARN, runbook]},
+        {
+            "tasks": [
+                {"taskArn": UPGRADE_ARN, "lastStatus": "RUNNING", "startedBy": upgrade_started_by()},
+                {"taskArn": runbook, "lastStatus": "RUNNING", "startedBy": "runbook"},
+            ],
+            "failures": [],
+        },
+    )
+    aws.stop_task(UPGRADE_ARN, "Abandoned by its deploy")
+    aws.run_task("plan", PLAN_ARN)
+    aws.stubs["stepfunctions"].add_response("start_execution", {"executionArn": "x", "startDate": NOW})
+
+    with caplog.at_level(logging.ERROR, logger=handler.__name__):
+        handler.on_event(event("Create"), None)
+
+    assert f"{handler.UPGRADE_TASK_STOPPED}, {handler.MAINTENANCE_LEFT_ON}" in caplog.text
+
+
+def test_the_finish_resource_runs_the_finish_step_and_tells_what_install_or_upgrade_did(aws: Aws) -> None:
     aws.stack_status("UPDATE_IN_PROGRESS")
     aws.run_task("finish", UPGRADE_ARN)
 
     started = handler.on_event(event("Update", FINISH_PROPERTIES), None)
     aws.task(UPGRADE_ARN, "STOPPED", 0)
 
-    assert started == {"Data": {"TaskArn": UPGRADE_ARN}}
+    assert started == {"Data": {"TaskArn": UPGRADE_ARN, **UPGRADED}}
     assert handler.is_complete(event("Update", FINISH_PROPERTIES, **started), None) == {"IsComplete": True}
 
 
@@ -276,6 +414,7 @@ def test_finish_that_finds_the_schema_behind_fails_and_says_maintenance_stays_on
 
 
 def test_start_fails_when_ecs_cannot_place_the_task(aws: Aws) -> None:
+    aws.nothing_abandoned()
     # Only the response matters here: no expected parameters.
     aws.stubs["ecs"].add_response(
         "run_task", {"tasks": [], "failures": [{"arn": "arn:td", "reason": "RESOURCE:MEMORY"}]}
@@ -557,8 +696,9 @@ def test_a_task_unknown_to_ecs_fails(aws: Aws) -> None:
 # Rollback: the previous image never runs; after an upgrade the maintenance page goes back on.
 
 
-def test_a_rollback_runs_nothing_of_the_previous_image(aws: Aws) -> None:
+def test_a_rollback_runs_nothing_of_the_previous_image_and_stops_the_rolled_back_run(aws: Aws) -> None:
     aws.stack_status(handler.ROLLING_BACK)
+    aws.nothing_abandoned()
     rollback = event(
         "Update",
         PROPERTIES | {"TaskDefinition": OLD_TASK_DEFINITION},
@@ -568,7 +708,7 @@ def test_a_rollback_runs_nothing_of_the_previous_image(aws: Aws) -> None:
 
     started = handler.on_event(rollback, None)
 
-    assert started == {"Data": {"Upgraded": "false", "From": "", "To": "", "Snapshot": "", "Release": ""}}
+    assert started == {}
     assert handler.is_complete(rollback | started, None) == {"IsComplete": True}
 
 
@@ -579,14 +719,16 @@ def test_a_rollback_after_a_completed_upgrade_puts_the_maintenance_page_back_wit
     previous image's web tasks come back only to answer 503."""
     aws.stack_status(handler.ROLLING_BACK)
     aws.run_task("hold", UPGRADE_ARN, task_definition=NEW_TASK_DEFINITION)
-    previous = FINISH_PROPERTIES | {"TaskDefinition": OLD_TASK_DEFINITION, "Upgraded": "false"}
+    previous = FINISH_PROPERTIES | {"TaskDefinition": OLD_TASK_DEFINITION, "Upgrade": NOT_UPGRADED}
     rollback = event("Update", previous, PhysicalResourceId="finish", OldResourceProperties=FINISH_PROPERTIES)
 
     started = handler.on_event(rollback, None)
     aws.task(UPGRADE_ARN, "RUNNING")
     aws.task(UPGRADE_ARN, "STOPPED", 0)
 
-    assert started == {"Data": {"TaskArn": UPGRADE_ARN, "TaskDefinition": NEW_TASK_DEFINITION}}
+    assert started["Data"]["TaskArn"] == UPGRADE_ARN
+    assert started["Data"]["TaskDefinition"] == NEW_TASK_DEFINITION
+    assert started["Data"]["Release"] == "5.0.6+ (Build: 20260403)", "the outputs of the restored template"
     assert handler.is_complete(rollback | started, None) == {"IsComplete": False}
     assert handler.is_complete(rollback | started, None) == {"IsComplete": True}
 
@@ -594,10 +736,195 @@ def test_a_rollback_after_a_completed_upgrade_puts_the_maintenance_page_back_wit
 def test_a_rollback_of_a_deploy_that_did_not_upgrade_runs_nothing(aws: Aws) -> None:
     aws.stack_status(handler.ROLLING_BACK)
     previous = FINISH_PROPERTIES | {"TaskDefinition": OLD_TASK_DEFINITION}
-    rolled_back = FINISH_PROPERTIES | {"Upgraded": "false"}
+    rolled_back = FINISH_PROPERTIES | {"Upgrade": NOT_UPGRADED}
     rollback = event("Update", previous, PhysicalResourceId="finish", OldResourceProperties=rolled_back)
 
-    assert handler.on_event(rollback, None) == {}
+    assert handler.on_event(rollback, None) == {"Data": UPGRADED}
+
+
+# The workflow: it follows the run for as long as it takes, and signals the wait condition.
+
+
+class Signals(http.server.BaseHTTPRequestHandler):
+    """Stands in for the wait condition handle's presigned S3 URL, on loopback."""
+
+    received: ClassVar[list[tuple[str, str | None, dict[str, Any]]]] = []
+
+    def do_PUT(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Signals.received.append((self.command, self.headers.get("Content-Type"), body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def signals(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str | None, dict[str, Any]]]]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Signals)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Signals.received = []
+    monkeypatch.setitem(PROPERTIES, "Handle", f"http://127.0.0.1:{server.server_address[1]}/handle?signed")
+    yield Signals.received
+    server.shutdown()
+    server.server_close()
+
+
+def state(**extra: Any) -> dict[str, Any]:
+    """What the workflow hands each poll: on_event's start, plus a caught failure for the abort."""
+    return {
+        "ResourceProperties": PROPERTIES,
+        "PlanTaskArn": PLAN_ARN,
+        "StartedAt": STARTED_AT.isoformat(),
+        **extra,
+    }
+
+
+def at(monkeypatch: pytest.MonkeyPatch, elapsed: timedelta) -> None:
+    monkeypatch.setattr(handler, "now", lambda: STARTED_AT + elapsed)
+
+
+def upgrade_runs(aws: Aws, status: str, exit_code: int | None = None, **extra: Any) -> None:
+    aws.task(PLAN_ARN, "STOPPED", 0)
+    aws.plan_log(UPGRADE_PLAN)
+    aws.snapshot_status("available")
+    aws.started_upgrade(**({"running": UPGRADE_ARN} if status == "RUNNING" else {"stopped": UPGRADE_ARN}))
+    aws.task(UPGRADE_ARN, status, exit_code, **extra)
+
+
+def test_an_upgrade_that_outlives_the_custom_resource_limit_completes_the_deploy(
+    aws: Aws, signals: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three hours in, the upgrade still runs: the workflow waits. At five hours it exits 0: the wait
+    condition gets its success signal, with what the run did, and the web service rolls out."""
+    at(monkeypatch, timedelta(hours=3))
+    upgrade_runs(aws, "RUNNING")
+    assert handler.workflow(state(), None) == state(Done=False)
+    assert signals == []
+
+    at(monkeypatch, timedelta(hours=5))
+    upgrade_runs(aws, "STOPPED", 0)
+    aws.release_log()
+    assert handler.workflow(state(), None) == state(Done=True)
+
+    [(method, content_type, body)] = signals
+    # A PUT without content type, as the presigned URL's signature expects.
+    assert (method, content_type or "") == ("PUT", "")
+    assert body == {
+        "Status": "SUCCESS",
+        "UniqueId": handler.SIGNAL_ID,
+        "Reason": "install-or-upgrade finished: 5.0.6+ (Build: 20260403) -> 5.1.6 (Build: 20260810)",
+        "Data": json.dumps(UPGRADED | {"Snapshot": SNAPSHOT}),
+    }
+    finish = FINISH_PROPERTIES | {"Upgrade": json.dumps({body["UniqueId"]: body["Data"]})}
+    assert handler.outcome(finish)["Release"] == "5.1.6 (Build: 20260810)"
+
+
+def test_a_failed_upgrade_fails_the_deploy_with_its_reason_and_what_to_do(
+    aws: Aws, signals: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at(monkeypatch, timedelta(hours=2))
+    upgrade_runs(aws, "STOPPED", 5, stoppedReason="Essential container in task exited")
+
+    assert handler.workflow(state(), None) == state(Done=True)
+
+    [(_, _, body)] = signals
+    assert body["Status"] == "FAILURE"
+    assert "exited with code 5 (Moodle install or upgrade failed)" in body["Reason"]
+    assert f"stream install-or-upgrade/moodle/{handler.task_id(UPGRADE_ARN)}" in body["Reason"]
+    assert handler.MAINTENANCE_LEFT_ON in body["Reason"]  # the task logged it too: the alarm fires
+    assert body["Reason"].endswith(handler.RUNBOOK)
+
+
+def test_a_timeout_stops_the_upgrade_task_leaves_the_page_on_and_says_what_to_run_next(
+    aws: Aws, signals: list[Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    at(monkeypatch, timedelta(minutes=480, seconds=1))
+    upgrade_runs(aws, "RUNNING")
+    aws.task(PLAN_ARN, "STOPPED", 0)
+    aws.started_upgrade(running=UPGRADE_ARN)
+    aws.task(UPGRADE_ARN, "RUNNING")
+    aws.stop_task(UPGRADE_ARN)
+
+    with caplog.at_level(logging.ERROR, logger=handler.__name__):
+        assert handler.workflow(state(), None) == state(Done=True)
+
+    [(_, _, body)] = signals
+    assert body["Status"] == "FAILURE"
+    assert body["Reason"].startswith(
+        "install-or-upgrade did not finish within 480 minutes (upgrade.timeout_minutes of prod in "
+        f"cdk.json): the upgrade task {UPGRADE_ARN} was stopped and Moodle's maintenance page stays on"
+    )
+    assert "Next: retry the deploy, with a larger upgrade.timeout_minutes" in body["Reason"]
+    # The stopped task cannot log it: the handler's line raises the maintenance alarm.
+    assert f"{handler.UPGRADE_TASK_STOPPED}, {handler.MAINTENANCE_LEFT_ON}" in caplog.text
+
+
+def test_a_timeout_before_the_upgrade_began_stops_the_plan_and_leaves_the_site_unchanged(
+    aws: Aws, signals: list[Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    at(monkeypatch, timedelta(hours=9))
+    aws.task(PLAN_ARN, "RUNNING")
+    aws.task(PLAN_ARN, "RUNNING")
+    aws.stop_task(PLAN_ARN)
+    aws.started_upgrade()
+
+    with caplog.at_level(logging.ERROR, logger=handler.__name__):
+        handler.workflow(state(), None)
+
+    [(_, _, body)] = signals
+    assert "before the upgrade began: its tasks are stopped and the site is unchanged" in body["Reason"]
+    assert handler.UPGRADE_TASK_STOPPED not in caplog.text
+
+
+def test_past_the_limit_no_upgrade_starts_any_more(
+    aws: Aws, signals: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot became available only after the limit: the upgrade is not started just to be stopped."""
+    at(monkeypatch, timedelta(minutes=481))
+    aws.task(PLAN_ARN, "STOPPED", 0)
+    aws.plan_log(UPGRADE_PLAN)
+    aws.snapshot_status("available")
+    aws.started_upgrade()
+    aws.task(PLAN_ARN, "STOPPED", 0)
+    aws.started_upgrade()  # no run_task stubbed: starting the upgrade would fail here
+
+    handler.workflow(state(), None)
+
+    [(_, _, body)] = signals
+    assert "before the upgrade began" in body["Reason"]
+
+
+def test_an_upgrade_that_ended_just_before_the_limit_still_counts(
+    aws: Aws, signals: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at(monkeypatch, timedelta(minutes=480, seconds=20))
+    upgrade_runs(aws, "STOPPED", 0)
+    aws.release_log()
+
+    handler.workflow(state(), None)
+
+    assert [body["Status"] for _, _, body in signals] == ["SUCCESS"]
+
+
+def test_when_the_workflow_itself_fails_it_stops_the_run_and_fails_the_deploy(
+    aws: Aws, signals: list[Any]
+) -> None:
+    aws.task(PLAN_ARN, "STOPPED", 0)
+    aws.started_upgrade(running=UPGRADE_ARN)
+    aws.task(UPGRADE_ARN, "RUNNING")
+    aws.stop_task(UPGRADE_ARN)
+    failure = {"Error": "Lambda.TooManyRequestsException", "Cause": "Rate exceeded"}
+
+    assert handler.workflow(state(Failure=failure), None)["Done"] is True
+
+    [(_, _, body)] = signals
+    assert body["Reason"].startswith(
+        "the deploy's upgrade workflow failed (Lambda.TooManyRequestsException: Rate exceeded): the "
+        f"upgrade task {UPGRADE_ARN} was stopped"
+    )
 
 
 # Snapshot names.

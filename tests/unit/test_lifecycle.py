@@ -105,10 +105,13 @@ def test_a_new_image_changes_the_install_resource_so_it_runs_again(
 
 @pytest.mark.parametrize("command", [image_contract.COMMAND_WEB, image_contract.COMMAND_CRON])
 def test_web_and_cron_roll_out_only_after_install_or_upgrade(resources: dict[str, Any], command: str) -> None:
+    """They wait for the run's wait condition, which the install resource's run signals when it ends."""
     install_id, _ = _install_resource(resources)
+    [(ready_id, ready)] = _of_type(resources, "AWS::CloudFormation::WaitCondition").items()
     task_definition_id, _ = _task_definition(resources, command)
 
-    assert install_id in _service_running(resources, task_definition_id)["DependsOn"]
+    assert ready_id in _service_running(resources, task_definition_id)["DependsOn"]
+    assert install_id in ready["DependsOn"]
 
 
 def test_install_starts_only_once_it_may_reach_database_redis_and_efs(resources: dict[str, Any]) -> None:

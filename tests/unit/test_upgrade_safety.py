@@ -2,15 +2,22 @@
 the previous image off an upgraded schema during a rollback, the alarm, and no cached maintenance page."""
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Template
 
 from moodle_infra import image_contract
+from moodle_infra.config import UPGRADE_TIMEOUT_MINUTES, EnvironmentConfig, ProjectConfig, UpgradeConfig
 from moodle_infra.install_upgrade import handler
-from moodle_infra.install_upgrade.construct import MAINTENANCE_METRIC
-from tests.conftest import ROOT, TemplateOf
+from moodle_infra.install_upgrade.construct import MAINTENANCE_METRIC, UPGRADE_MARGIN
+from moodle_infra.install_upgrade.rollout_gate import WAIT_CONDITION_LIMIT
+from moodle_infra.moodle_image import EcrImage
+from stages.moodle_stage import MoodleStage
+from tests.conftest import ROOT, TEST_IMAGE, TemplateOf
 from tests.image.errors_testlib import exit_codes_with_includes
 
 INSTALL_OR_UPGRADE_PHP = ROOT / "image" / "bin" / "install-or-upgrade.php"
@@ -59,23 +66,85 @@ def test_cron_rolls_out_only_once_the_maintenance_page_is_lifted(prod: dict[str,
     """Moodle's cron exits at once in maintenance ("CLI maintenance mode active, cron execution
     suspended"): new cron tasks started before finish would never become stable."""
     finish_id, _ = _one(prod, "Custom::MoodleUpgradeFinish")
-    install_id, _ = _one(prod, "Custom::MoodleInstallOrUpgrade")
+    ready_id, _ = _one(prod, "AWS::CloudFormation::WaitCondition")
     cron = prod[_service_with_command(prod, image_contract.COMMAND_CRON)]
 
-    assert {finish_id, install_id} <= set(cron["DependsOn"])
+    assert {finish_id, ready_id} <= set(cron["DependsOn"])
 
 
 def test_finish_runs_the_new_task_definition_and_knows_whether_the_deploy_upgraded(
     prod: dict[str, Any],
 ) -> None:
-    install_id, install = _one(prod, "Custom::MoodleInstallOrUpgrade")
+    _, install = _one(prod, "Custom::MoodleInstallOrUpgrade")
+    ready_id, _ = _one(prod, "AWS::CloudFormation::WaitCondition")
     _, finish = _one(prod, "Custom::MoodleUpgradeFinish")
 
     assert install["Properties"]["Step"] == handler.INSTALL_OR_UPGRADE
     assert finish["Properties"]["Step"] == handler.FINISH
     assert finish["Properties"]["TaskDefinition"] == install["Properties"]["TaskDefinition"]
-    assert finish["Properties"]["Upgraded"] == {"Fn::GetAtt": [install_id, "Upgraded"]}
+    # What the run signalled (handler.outcome reads it), so a rollback knows whether it upgraded.
+    assert finish["Properties"]["Upgrade"] == {"Fn::GetAtt": [ready_id, "Data"]}
     assert finish["Properties"]["ServiceToken"] == install["Properties"]["ServiceToken"]
+
+
+def test_the_web_service_waits_for_the_runs_wait_condition_as_long_as_configured(
+    prod: dict[str, Any],
+) -> None:
+    """The custom resource only starts the run; the wait condition, signalled by the workflow through
+    the handle the run is given, is what the web service waits for: up to upgrade.timeout_minutes plus
+    30 minutes, so the workflow's own failure signal (with its reason) comes first."""
+    install_id, install = _one(prod, "Custom::MoodleInstallOrUpgrade")
+    ready_id, ready = _one(prod, "AWS::CloudFormation::WaitCondition")
+    handle_id, _ = _one(prod, "AWS::CloudFormation::WaitConditionHandle")
+    web = prod[_service_with_command(prod, image_contract.COMMAND_WEB)]
+    [(workflow_id, workflow)] = [
+        (logical_id, r)
+        for logical_id, r in _of_type(prod, "AWS::StepFunctions::StateMachine").items()
+        if logical_id.startswith("InstallOrUpgradeWorkflow")
+    ]
+
+    assert ready_id in web["DependsOn"]
+    assert ready["DependsOn"] == [install_id]
+    assert ready["Properties"] == {"Count": 1, "Handle": {"Ref": handle_id}, "Timeout": str((480 + 30) * 60)}
+    assert install["Properties"]["Handle"] == {"Ref": handle_id}
+    assert install["Properties"]["Workflow"] == {"Ref": workflow_id}
+    assert install["Properties"]["TimeoutMinutes"] == "480"
+    assert int(install["Properties"]["ServiceTimeout"]) <= 3600
+    # The workflow outlives the handler's own limit (it gives up first, with a reason) by 15 minutes.
+    definition = workflow["Properties"]["DefinitionString"]
+    assert f'"TimeoutSeconds":{(480 + 15) * 60}' in "".join(
+        part if isinstance(part, str) else "" for part in definition["Fn::Join"][1]
+    )
+
+
+def _ready_id(config: EnvironmentConfig, image: EcrImage) -> str:
+    """The wait condition's logical ID in a fresh synthesis of one environment."""
+    stage = MoodleStage(App(), "Dev", config=config, image=image)
+    resources = Template.from_stack(stage.node.find_child("Application")).to_json()["Resources"]  # type: ignore[arg-type]
+    ready_id, _ = _one(resources, "AWS::CloudFormation::WaitCondition")
+    return ready_id
+
+
+def test_every_run_gets_a_new_wait_condition_and_an_unchanged_app_none(project_config: ProjectConfig) -> None:
+    """A wait condition cannot be updated and counts old signals again: a new image, new settings or a new
+    time limit is a new run with a new handle and wait condition; the same app gives the same IDs, so an
+    unchanged deploy runs nothing."""
+    dev = project_config.environments["dev"]
+    shipped = _ready_id(dev, TEST_IMAGE)
+    assert _ready_id(dev, TEST_IMAGE) == shipped
+    other_settings = replace(dev, moodle=replace(dev.moodle, site_full_name="Another name"))
+    changed = {
+        _ready_id(dev, replace(TEST_IMAGE, tag="next-tag")),
+        _ready_id(other_settings, TEST_IMAGE),
+        _ready_id(replace(dev, upgrade=UpgradeConfig(timeout_minutes=600)), TEST_IMAGE),
+    }
+    assert len(changed) == 3 and shipped not in changed
+    assert re.fullmatch(r"InstallOrUpgradeReady[0-9A-F]{16}", shipped)
+
+
+def test_the_longest_allowed_upgrade_fits_a_wait_condition() -> None:
+    longest = UPGRADE_TIMEOUT_MINUTES[1] * 60 + UPGRADE_MARGIN.to_seconds()
+    assert longest == WAIT_CONDITION_LIMIT.to_seconds() == 43200
 
 
 def test_web_tasks_in_maintenance_stay_healthy(prod: dict[str, Any]) -> None:
@@ -96,6 +165,7 @@ def test_upgrade_snapshots_per_environment(template: TemplateOf, environment: st
 
     assert snapshot["Enabled"] == enabled
     assert (snapshot["Environment"], snapshot["Keep"], snapshot["TimeoutMinutes"]) == (environment, "3", "30")
+    assert install["Properties"]["TimeoutMinutes"] == "480"
     # The database instance of the environment's Data stack, resolved at deploy time.
     assert isinstance(snapshot["DatabaseInstance"], dict)
 
@@ -104,7 +174,7 @@ def _check_statements(resources: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         statement
         for logical_id, r in _of_type(resources, "AWS::IAM::ManagedPolicy").items()
-        if logical_id.startswith("InstallOrUpgradeCheckRole")
+        if logical_id.startswith("InstallOrUpgradeAdvanceRole")
         for statement in r["Properties"]["PolicyDocument"]["Statement"]
     ]
 
@@ -150,27 +220,29 @@ def test_the_handler_may_create_and_delete_only_upgrade_snapshots_of_this_databa
 def test_an_alarm_stays_on_while_a_failure_or_rollback_leaves_the_maintenance_page_up(
     prod: dict[str, Any],
 ) -> None:
-    task_log_groups = {
-        logical_id
-        for logical_id in _of_type(prod, "AWS::Logs::LogGroup")
-        if logical_id.startswith("InstallOrUpgradeTaskLogs")
-    }
-    filters = {
-        r["Properties"]["FilterPattern"]: r["Properties"]
+    """The task logs when it leaves the page on or lifts it; a task stopped by a timeout or by a later
+    deploy cannot, so the functions that stop it log their own line."""
+    filters = sorted(
+        (
+            r["Properties"]["LogGroupName"]["Ref"].rsplit("Logs", 1)[0],
+            r["Properties"]["FilterPattern"],
+            r["Properties"]["MetricTransformations"][0]["MetricValue"],
+        )
         for r in _of_type(prod, "AWS::Logs::MetricFilter").values()
         if r["Properties"]["MetricTransformations"][0]["MetricName"] == MAINTENANCE_METRIC
-    }
+    )
     [alarm] = [
         r["Properties"]
         for r in _of_type(prod, "AWS::CloudWatch::Alarm").values()
         if r["Properties"].get("MetricName") == MAINTENANCE_METRIC
     ]
 
-    assert {pattern: f["MetricTransformations"][0]["MetricValue"] for pattern, f in filters.items()} == {
-        f'"{handler.MAINTENANCE_LEFT_ON}"': "1",
-        f'"{handler.MAINTENANCE_LIFTED}"': "0",
-    }
-    assert all(f["LogGroupName"] == {"Ref": group} for f in filters.values() for group in task_log_groups)
+    assert filters == [
+        ("InstallOrUpgradeAdvance", f'"{handler.UPGRADE_TASK_STOPPED}"', "1"),
+        ("InstallOrUpgradeStart", f'"{handler.UPGRADE_TASK_STOPPED}"', "1"),
+        ("InstallOrUpgradeTask", f'"{handler.MAINTENANCE_LEFT_ON}"', "1"),
+        ("InstallOrUpgradeTask", f'"{handler.MAINTENANCE_LIFTED}"', "0"),
+    ]
     assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
         "Maximum",
         1,
