@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from moodle_infra.moodle_requirements import branch_of
+
 WARNING_DAYS = 90
 """The gate warns this many days before security support ends: time to plan, test and ship an upgrade."""
 
@@ -113,11 +115,6 @@ class Support:
         if days < 0:
             return f"{head} ended on {self.branch.security_end}, {-days} days ago"
         return f"{head} until {self.branch.security_end}, {days} days left"
-
-
-def branch_of(version: str) -> str:
-    """``5.1.6`` -> ``5.1``; ``5.3`` -> ``5.3``."""
-    return ".".join(version.split(".")[:2])
 
 
 def support(version: str, *, on: datetime.date | None = None) -> Support:
