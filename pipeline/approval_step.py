@@ -58,8 +58,7 @@ def support_note(release: ReleaseFacts) -> str:
         return f"Moodle {release.moodle_version}: not in the release calendar."
     days = found.security_days_left
     return (
-        f"Moodle {found.branch.name} security support ends {found.branch.security_end} "
-        f"({days} days after this build)."
+        f"Security fixes until {found.branch.security_end} ({days} days)."
     )
 
 
@@ -72,9 +71,8 @@ def promotion_comment(
     comment = (
         f"Deploy {release.describe()} to {target.name}{target_where}. {support_note(release)} "
         f"{tested.name} passed its smoke "
-        f"tests: review it at {tested_where}. Compliance results of this run: the link (Synth build, "
-        f"Reports tab). Acknowledgments: {links.acknowledgment_changes}. IAM and security-group "
-        "broadening: confirmed in the action before this one."
+        f"tests: review it at {tested_where}. Compliance: the link (Reports tab). "
+        f"Acknowledgments: {links.acknowledgment_changes}. IAM/security-group broadening: confirmed before."
     ) + image_scan_sentence(links)
     variables = (links.acknowledgment_changes, links.vulnerability_summary)
     if len(comment) - sum(map(len, variables)) + VARIABLE_ROOM * len(variables) > COMMENT_LIMIT:

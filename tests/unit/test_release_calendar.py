@@ -82,4 +82,4 @@ def test_make_synth_prints_the_configured_releases_support(
 
 def test_the_approval_shows_the_support_beside_the_release() -> None:
     release = ReleaseFacts(moodle_version="5.1.6", moodle_sha256="0" * 64, image_tag="img-0")
-    assert support_note(release) == "Moodle 5.1 security support ends 2027-04-19 (135 days after this build)."
+    assert support_note(release) == "Security fixes until 2027-04-19 (135 days)."
