@@ -57,9 +57,7 @@ def support_note(release: ReleaseFacts) -> str:
     if found.branch is None:
         return f"Moodle {release.moodle_version}: not in the release calendar."
     days = found.security_days_left
-    return (
-        f"Security fixes until {found.branch.security_end} ({days} days)."
-    )
+    return f"Security fixes until {found.branch.security_end} ({days} days)."
 
 
 def promotion_comment(
