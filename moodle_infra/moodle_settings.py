@@ -13,11 +13,12 @@ from moodle_infra.forced_settings import forced_settings
 
 @dataclass(frozen=True, kw_only=True)
 class MoodleSettings:
-    """What every Moodle container of an environment is told; ``install_secrets`` only the installer."""
+    """What every Moodle container of an environment is told; ``install_*`` only the installer."""
 
     environment: dict[str, str]
     secrets: dict[str, ecs.Secret]
     install_secrets: dict[str, ecs.Secret] = field(default_factory=dict)
+    install_environment: dict[str, str] = field(default_factory=dict)
 
 
 def moodle_settings(
@@ -68,8 +69,13 @@ def moodle_settings(
             "MOODLE_SMTP_PASSWORD": ecs.Secret.from_secrets_manager(smtp, "password"),
         }
     forced = forced_settings(scope, site=site)
+    # Only install-or-upgrade acts on it; set only when there are plugins, so the task stays as it was.
+    uninstall = (
+        {"MOODLE_UNINSTALL_PLUGINS": ",".join(site.uninstall_plugins)} if site.uninstall_plugins else {}
+    )
     return MoodleSettings(
         environment=environment | forced.environment,
         secrets=secrets | forced.secrets,
         install_secrets={"MOODLE_ADMIN_PASSWORD": ecs.Secret.from_secrets_manager(admin_password)},
+        install_environment=uninstall,
     )

@@ -160,3 +160,12 @@ if ($configproblems) {
 unset($configproblems, $configvalue, $configflag, $redistls, $smtphost, $noreplyaddress);
 
 require_once(__DIR__ . '/lib/setup.php');
+
+// install-or-upgrade runs Moodle's installer with this variable: the installer's database session is recorded
+// in the data directory, so that the recovery of an install stopped part-way ends exactly that session and
+// never another run's (docs/IMAGE.md, "Installed, unfinished or empty").
+$installsessionsfile = getenv('MOODLE_INSTALL_SESSIONS_FILE');
+if ($installsessionsfile && isset($DB)) {
+    file_put_contents($installsessionsfile, $DB->get_field_sql('SELECT CONNECTION_ID()') . "\n", FILE_APPEND | LOCK_EX);
+}
+unset($installsessionsfile);

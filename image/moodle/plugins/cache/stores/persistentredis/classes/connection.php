@@ -11,7 +11,9 @@ namespace cachestore_persistentredis;
  * pays neither a TCP nor a TLS handshake; phpredis checks a pooled connection (ECHO) before reuse and opens
  * a new one when Redis restarted. The endpoint's name is resolved on every request and the pool is keyed by
  * the address: after an ElastiCache failover the primary endpoint names the promoted replica, and no worker
- * keeps talking to the old primary. Once a connection fails, the rest of the request does not try again.
+ * keeps talking to the old primary. Once a connection fails, the rest of the request does not try again, and
+ * the failure is logged once, as one line: phpredis's own warnings (e.g. "SSL: Handshake timed out") become
+ * part of that line instead of lines of their own.
  *
  * @package    cachestore_persistentredis
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -43,17 +45,15 @@ final class connection {
             return self::pconnect($host, $port, $password, $tls);
         } catch (\RedisException $e) {
             self::$failure = $e->getMessage();
+            error_log('Redis is unavailable: ' . self::$failure);
             throw $e;
         }
     }
 
     /**
-     * Ends a web request that cannot work without Redis with a 503, logging why; the page names no address.
-     *
-     * @param \Throwable $e what failed
+     * Ends a web request that cannot work without Redis with a 503; the page names no address (open() logged why).
      */
-    public static function refuse_request(\Throwable $e): never {
-        error_log('Redis is unavailable: ' . $e->getMessage());
+    public static function refuse_request(): never {
         if (!headers_sent()) {
             http_response_code(503);
             header('Retry-After: 5');
@@ -81,12 +81,23 @@ final class connection {
             $context['auth'] = $password;
         }
         $redis = new \Redis();
-        if (!$redis->pconnect($target, $port, self::CONNECT_TIMEOUT, 'moodle', 0, self::READ_TIMEOUT, $context)) {
-            throw new \RedisException("cannot connect to $target:$port");
-        }
-        if ($password === '') {
-            // A TLS connection hangs unless the client speaks first (phpredis issue 2332); AUTH does otherwise.
-            $redis->ping();
+        $warnings = [];
+        set_error_handler(static function (int $level, string $message) use (&$warnings): bool {
+            $warnings[] = $message;
+            return true;
+        }, E_WARNING | E_NOTICE);
+        try {
+            if (!$redis->pconnect($target, $port, self::CONNECT_TIMEOUT, 'moodle', 0, self::READ_TIMEOUT, $context)) {
+                throw new \RedisException("cannot connect to $target:$port");
+            }
+            if ($password === '') {
+                // A TLS connection hangs unless the client speaks first (phpredis issue 2332); AUTH does otherwise.
+                $redis->ping();
+            }
+        } catch (\RedisException $e) {
+            throw new \RedisException(implode('; ', [$e->getMessage(), ...$warnings]), 0, $e);
+        } finally {
+            restore_error_handler();
         }
         return $redis;
     }
