@@ -495,7 +495,8 @@ function print_plan(mysqli $db, string $prefix): void {
     }
     $plan['maintenance'] = file_exists(upgrade_maintenance_marker());
     say(PLAN_PREFIX . json_encode($plan, JSON_UNESCAPED_SLASHES));
-    if (isset($plan['missing'])) {
+    // A downgrade is refused by the deploy already, with its own message.
+    if (isset($plan['missing']) && $plan['action'] !== 'downgrade') {
         missing_plugins_to_uninstall($plan);
     }
 }
