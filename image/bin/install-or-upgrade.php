@@ -393,10 +393,11 @@ function missing_plugins_to_uninstall(array $plan): array {
         $named = implode(', ', array_map(fn($component) => "$component (version {$refused[$component]})",
             array_keys($refused)));
         fail(EXIT_MISSING_PLUGINS, "the database holds add-on plugins this image lacks: $named. Build them "
-            . 'into the image again (moodle_release.plugins in cdk.json), or list them in '
+            . 'into the image again (moodle_release.plugins in cdk.json), or list them, subplugins included, in '
             . 'moodle.uninstall_plugins to uninstall them with all their data (docs/UPGRADES.md)');
     }
-    return array_keys($missing);
+    // Moodle lists subplugin types after their parents' types: subplugins go first.
+    return array_reverse(array_keys($missing));
 }
 // ---- end of missing plugins ----
 
