@@ -165,7 +165,8 @@ function install_sessions_file(stdClass $cfg): string {
 
 function end_orphaned_sessions(mysqli $db, stdClass $cfg, int $waitseconds): void {
     $path = install_sessions_file($cfg);
-    $recorded = is_readable($path) ? array_map('intval', file($path, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES)) : [];
+    $lines = is_readable($path) ? file($path, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) : [];
+    $recorded = array_map('intval', $lines ?: []);
     if (!$recorded) {
         return;
     }
@@ -174,10 +175,11 @@ function end_orphaned_sessions(mysqli $db, stdClass $cfg, int $waitseconds): voi
     $deadline = time() + $waitseconds;
     while ($sessions = array_column($db->query($query)->fetch_all(), 0)) {
         if (time() > $deadline) {
-            fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "sessions of the stopped install did not end within {$waitseconds} s: "
-                . implode(', ', $sessions));
+            fail(EXIT_INSTALL_OR_UPGRADE_FAILED, 'sessions of the stopped install did not end within '
+                . "{$waitseconds} s: " . implode(', ', $sessions));
         }
-        say('ending ' . count($sessions) . ' database session(s) left by the stopped install: ' . implode(', ', $sessions));
+        say('ending ' . count($sessions) . ' database session(s) left by the stopped install: '
+            . implode(', ', $sessions));
         foreach ($sessions as $id) {
             try {
                 $db->query('KILL ' . (int) $id);
@@ -221,8 +223,9 @@ function clear_unfinished_install(mysqli $db, stdClass $cfg, int $waitseconds): 
             if ($e->getCode() !== 1205) {
                 throw $e;
             }
-            fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "dropping the unfinished install's table $table waited {$waitseconds} s "
-                . 'for a lock another database session holds: end that session (SHOW PROCESSLIST) and run again');
+            fail(EXIT_INSTALL_OR_UPGRADE_FAILED, "dropping the unfinished install's table $table waited "
+                . "{$waitseconds} s for a lock another database session holds: end that session (SHOW PROCESSLIST) "
+                . 'and run again');
         }
     }
     $aside = $cfg->dataroot . '/.unfinished-install-' . gmdate('Ymd\THis\Z');
@@ -370,10 +373,12 @@ function upgrade_if_pending(string $moodledir, array $uninstall): void {
 
 /** The components MOODLE_UNINSTALL_PLUGINS names. */
 function plugins_to_uninstall(): array {
-    $listed = array_values(array_filter(array_map('trim', explode(',', (string) getenv('MOODLE_UNINSTALL_PLUGINS')))));
+    $listed = array_map('trim', explode(',', (string) getenv('MOODLE_UNINSTALL_PLUGINS')));
+    $listed = array_values(array_filter($listed));
     foreach ($listed as $component) {
         if (!preg_match('/^[a-z][a-z0-9]*_[a-z][a-z0-9_]*$/', $component)) {
-            fail(EXIT_CONFIG, "MOODLE_UNINSTALL_PLUGINS: '$component' is no plugin component name like mod_customcert");
+            fail(EXIT_CONFIG, "MOODLE_UNINSTALL_PLUGINS: '$component' is no plugin component name like "
+                . 'mod_customcert');
         }
     }
     return $listed;

@@ -166,6 +166,7 @@ require_once(__DIR__ . '/lib/setup.php');
 // never another run's (docs/IMAGE.md, "Installed, unfinished or empty").
 $installsessionsfile = getenv('MOODLE_INSTALL_SESSIONS_FILE');
 if ($installsessionsfile && isset($DB)) {
-    file_put_contents($installsessionsfile, $DB->get_field_sql('SELECT CONNECTION_ID()') . "\n", FILE_APPEND | LOCK_EX);
+    $installsession = $DB->get_field_sql('SELECT CONNECTION_ID()');
+    file_put_contents($installsessionsfile, "$installsession\n", FILE_APPEND | LOCK_EX);
 }
-unset($installsessionsfile);
+unset($installsessionsfile, $installsession);
