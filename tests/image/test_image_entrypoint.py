@@ -632,7 +632,7 @@ def test_a_plugin_the_image_lacks_is_refused_before_anything_changes(prepared_ta
     assert "the database holds add-on plugins this image lacks: mod_customcert (version 2024010100)" in (
         result.stderr
     )
-    assert "list them in moodle.uninstall_plugins" in result.stderr
+    assert "list them, subplugins included, in moodle.uninstall_plugins" in result.stderr
     assert prepared_task.events("test") == ["upgrade-plan"]
     assert not (prepared_task.dataroot / "climaintenance.html").exists()
 

@@ -218,7 +218,11 @@ def test_an_image_without_the_plugins_is_refused_until_cdk_json_says_to_uninstal
     refused_all = step("all")
     # The refusal names every plugin the image lacks, mod_customcert's subplugins too: the list to copy.
     missing = sorted(plugin["component"] for plugin in plan(refused_plan)["missing"])  # type: ignore[attr-defined]
-    uninstall = {"MOODLE_UNINSTALL_PLUGINS": ",".join(missing)}
+    # cdk.json without the plugins: no uninstall list yet, and no settings forced for them any more.
+    uninstall = {
+        "MOODLE_UNINSTALL_PLUGINS": ",".join(missing),
+        FORCED_SETTINGS_VARIABLE: json.dumps({**FORCED, "plugins": {}}),
+    }
     check = run_container(
         real_image.tag, "php", CHECK_SETTINGS, env=deployment.env, mounts=deployment.mounts(), timeout=180
     )
