@@ -154,6 +154,9 @@ class MoodleSiteConfig:
     default_language: str = "en"
     """The site's default language: "en" or a code of ``moodle_release.language_packs``."""
     settings: SiteSettings = SiteSettings()
+    uninstall_plugins: tuple[str, ...] = ()
+    """Add-on plugins that a deploy uninstalls, with their data, once the image no longer has them;
+    without this a database holding a plugin the image lacks stops the deploy (docs/UPGRADES.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -398,6 +401,7 @@ def _certificate_arn(region: str | None, where: str) -> _Rule:
 
 
 _REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-\d"
+_COMPONENT_PATTERN = r"[a-z][a-z0-9]*_[a-z][a-z0-9_]*"
 _DNS_NAME_PATTERN = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _ACCOUNT = _matching(r"\d{12}", 'an AWS account ID: a string of exactly 12 digits, like "123456789012"')
 _REGION = _matching(_REGION_PATTERN, 'an AWS region like "eu-west-1"')
@@ -613,11 +617,19 @@ _RULES: _Rules = {
         "default_language": _matching(
             _LANGUAGE_CODE_PATTERN, 'a Moodle language code like "en", "de" or "pt_br"'
         ),
+        "uninstall_plugins": _Rule(
+            'a list of plugin component names, each once, like ["mod_customcert"]',
+            lambda value: (
+                isinstance(value, list | tuple)
+                and all(isinstance(item, str) and re.fullmatch(_COMPONENT_PATTERN, item) for item in value)
+                and len(set(value)) == len(value)
+            ),
+        ),
     },
     SecretReference: {"secret_arn": _SECRET_ARN, "json_key": _NON_EMPTY},
     PluginSource: {
         "component": _matching(
-            r"[a-z][a-z0-9]*_[a-z][a-z0-9_]*",
+            _COMPONENT_PATTERN,
             'a Moodle component name "<plugin type>_<name>" as in the plugin\'s version.php, '
             'like "mod_customcert"',
         ),
@@ -1153,6 +1165,20 @@ def _check_default_language(
             )
 
 
+def _check_uninstall_plugins(
+    release: MoodleReleaseConfig, environments: Mapping[str, EnvironmentConfig | None]
+) -> Iterator[str]:
+    """Only a plugin the image lacks is uninstalled: one that is built in would be both kept and removed."""
+    built = {plugin.component for plugin in release.plugins}
+    for path, environment in environments.items():
+        for component in environment.moodle.uninstall_plugins if environment is not None else ():
+            if component in built:
+                yield (
+                    f"{path}.moodle.uninstall_plugins: {_shown(component)} is built into the image "
+                    "(moodle.moodle_release.plugins); remove it from one of the two lists"
+                )
+
+
 _TOP_LEVEL_SETTINGS = ("moodle_release", "pipeline", "environment_defaults", "environments", "sandbox")
 
 
@@ -1198,6 +1224,7 @@ def load_config(raw: object) -> ProjectConfig:
     if release is not None:
         located = {f"moodle.environments.{name}": environment for name, environment in environments.items()}
         errors.extend(_check_default_language(release, located | {"moodle.sandbox": sandbox}))
+        errors.extend(_check_uninstall_plugins(release, located | {"moodle.sandbox": sandbox}))
 
     if errors or release is None or pipeline is None or sandbox is None:
         raise ConfigError(errors)

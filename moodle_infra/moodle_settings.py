@@ -14,11 +14,12 @@ from moodle_infra.monitoring_user import MonitoringUser
 
 @dataclass(frozen=True, kw_only=True)
 class MoodleSettings:
-    """What every Moodle container of an environment is told; ``install_secrets`` only the installer."""
+    """What every Moodle container of an environment is told; ``install_*`` only the installer."""
 
     environment: dict[str, str]
     secrets: dict[str, ecs.Secret]
     install_secrets: dict[str, ecs.Secret] = field(default_factory=dict)
+    install_environment: dict[str, str] = field(default_factory=dict)
 
 
 def moodle_settings(
@@ -74,8 +75,13 @@ def moodle_settings(
     if monitoring_user is not None:
         environment |= monitoring_user.environment
         install_secrets |= monitoring_user.install_secrets
+    # Only install-or-upgrade acts on it; set only when there are plugins, so the task stays as it was.
+    uninstall = (
+        {"MOODLE_UNINSTALL_PLUGINS": ",".join(site.uninstall_plugins)} if site.uninstall_plugins else {}
+    )
     return MoodleSettings(
         environment=environment | forced.environment,
         secrets=secrets | forced.secrets,
         install_secrets=install_secrets,
+        install_environment=uninstall,
     )

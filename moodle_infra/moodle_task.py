@@ -84,13 +84,15 @@ class MoodleTaskDefinition(Construct):
             encryption_key=logs_key(self),
         )
         secrets = dict(runtime.settings.secrets)
+        environment = dict(runtime.settings.environment)
         if installs:
             secrets |= runtime.settings.install_secrets
+            environment |= runtime.settings.install_environment
         self.container = self.task_definition.add_container(
             CONTAINER_NAME,
             image=runtime.image,
             command=[command],
-            environment=runtime.settings.environment,
+            environment=environment,
             secrets=secrets,
             logging=ecs.LogDriver.aws_logs(stream_prefix=command, log_group=log_group),
             port_mappings=[ecs.PortMapping(container_port=image_contract.CONTAINER_PORT)]

@@ -39,7 +39,8 @@ foreach (core_plugin_manager::instance()->get_plugins() as $plugins) {
     foreach ($plugins as $plugin) {
         if (!$plugin->is_standard()) {
             fwrite(STDERR, "check-settings: add-on plugin {$plugin->component} {$plugin->release}: version "
-                . "{$plugin->versiondisk} in the code, " . ($plugin->versiondb ?? 'none') . " in the database\n");
+                . ($plugin->versiondisk ?? 'missing') . ' in the code, ' . ($plugin->versiondb ?? 'none')
+                . " in the database\n");
         }
     }
 }

@@ -10,8 +10,10 @@ require_once(__DIR__ . '/cli-errors.php');
  * (Retry-After), naming no host, address or port. The reason goes to the log (php-fpm's stderr); the ALB
  * counts the 503 among the target's 5xx responses, which an alarm watches.
  */
-function moodle_image_unavailable(string $reason): never {
-    error_log($reason);
+function moodle_image_unavailable(?string $reason = null): never {
+    if ($reason !== null) {
+        error_log($reason);
+    }
     if (!headers_sent()) {
         http_response_code(503);
         header('Retry-After: 5');

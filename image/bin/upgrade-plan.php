@@ -1,8 +1,10 @@
 <?php
 // upgrade-plan: prints, as one JSON line on stdout, whether this image's code would upgrade the installed
-// site, from which to which version (core and every plugin), and whether the database is newer than this
-// code (a downgrade, which must never run). Changes nothing. Run by install-or-upgrade
-// (step "plan") on an installed site, so that the deploy can snapshot the database before an upgrade.
+// site, from which to which version (core and every plugin), whether the database is newer than this
+// code (a downgrade, which must never run), the standard plugins this release removes, and the add-on
+// plugins the database holds but the image lacks (missing). Changes nothing. Run by install-or-upgrade on an
+// installed site (step "plan", so that the deploy can snapshot the database before an upgrade, and before
+// an upgrade, which refuses missing plugins unless cdk.json says to uninstall them).
 
 declare(strict_types=1);
 
@@ -28,6 +30,8 @@ require($CFG->dirroot . '/version.php');
 // What this code would upgrade, and what the database holds newer than this code (a rollback's image).
 $plugins = [];
 $downgrades = [];
+$removed = [];
+$missing = [];
 if ((float) $CFG->version > (float) $version) {
     $downgrades[] = ['component' => 'core', 'from' => (string) $CFG->version, 'to' => (string) $version];
 }
@@ -39,6 +43,12 @@ foreach (core_plugin_manager::instance()->get_plugins() as $type) {
             $plugins[] = $change;
         } else if ($status === core_plugin_manager::PLUGIN_STATUS_DOWNGRADE) {
             $downgrades[] = $change;
+        } else if ($status === core_plugin_manager::PLUGIN_STATUS_DELETE) {
+            // A standard plugin this release no longer ships: Moodle's upgrade removes it with its data.
+            $removed[] = $change;
+        } else if ($status === core_plugin_manager::PLUGIN_STATUS_MISSING) {
+            // An add-on plugin whose code is gone from the image (cdk.json's moodle_release.plugins).
+            $missing[] = $change;
         }
     }
 }
@@ -49,4 +59,6 @@ echo json_encode([
     'to' => ['version' => (string) $version, 'release' => (string) $release],
     'plugins' => $plugins,
     'downgrades' => $downgrades,
+    'removed' => $removed,
+    'missing' => $missing,
 ], JSON_UNESCAPED_SLASHES), "\n";

@@ -167,3 +167,13 @@ try {
 } catch (Throwable $bootstrapfailure) {
     moodle_image_bootstrap_failed($bootstrapfailure);
 }
+
+// install-or-upgrade runs Moodle's installer with this variable: the installer's database session is recorded
+// in the data directory, so that the recovery of an install stopped part-way ends exactly that session and
+// never another run's (docs/IMAGE.md, "Installed, unfinished or empty").
+$installsessionsfile = getenv('MOODLE_INSTALL_SESSIONS_FILE');
+if ($installsessionsfile && isset($DB)) {
+    $installsession = $DB->get_field_sql('SELECT CONNECTION_ID()');
+    file_put_contents($installsessionsfile, "$installsession\n", FILE_APPEND | LOCK_EX);
+}
+unset($installsessionsfile, $installsession);

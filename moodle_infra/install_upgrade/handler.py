@@ -67,6 +67,8 @@ EXIT_CODE_MEANINGS = {
     9: "the database holds an unfinished install and site data: not cleared automatically, see docs/IMAGE.md",
     10: "the database does not match this image's code",
     11: "cdk.json forces settings that Moodle does not know (named in the task's log)",
+    12: "the database holds add-on plugins the image lacks (named in the task's log): build them in again "
+    "or list them in moodle.uninstall_plugins, see docs/UPGRADES.md",
 }
 """What the image's ``install-or-upgrade`` command means by each non-zero exit code (see image/)."""
 

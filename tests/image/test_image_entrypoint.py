@@ -7,9 +7,11 @@ the stand-ins take the place of Moodle's own CLI scripts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,12 +27,14 @@ from tests.image.image_testlib import (
     EXIT_DATAROOT_NOT_WRITABLE,
     EXIT_INSTALL_OR_UPGRADE_FAILED,
     EXIT_LOCK_TIMEOUT,
+    EXIT_MISSING_PLUGINS,
     EXIT_UNFINISHED_INSTALL_HOLDS_DATA,
     EXIT_UNKNOWN_SETTINGS,
     make_runtime_dir,
     moodle_env,
 )
 from tests.image.mysql_server import MySQL
+from tests.image.stalling_proxy import StallingProxy, stalling_proxy
 
 pytestmark = pytest.mark.container
 
@@ -156,6 +160,76 @@ def test_database_wait_times_out(task: Task) -> None:
 
 
 @services
+def test_a_database_that_accepts_but_never_answers_is_a_timeout(db_task: Task, mysql: MySQL) -> None:
+    """A stopped server process: the kernel accepts, nothing answers, not even the handshake's greeting."""
+    with stalling_proxy(mysql.port) as proxy:
+        proxy.stall()
+        started = time.monotonic()
+        result = db_task.run("install-or-upgrade", MOODLE_DB_PORT=str(proxy.port), MOODLE_DB_WAIT_SECONDS="3")
+        elapsed = time.monotonic() - started
+
+    assert result.returncode == EXIT_DATABASE_TIMEOUT, result.stderr
+    assert "accepted connections but did not answer within 3 s (MOODLE_DB_WAIT_SECONDS)" in result.stderr
+    # The wait, one read timeout beyond it (wait + 5 s) and the container's start.
+    assert elapsed < 3 + 5 + 10
+    assert db_task.events() == []
+
+
+def stall_when(container: Container, proxy: StallingProxy, condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, container.logs()[-3000:]
+        time.sleep(0.1)
+    proxy.stall()
+
+
+@services
+def test_a_database_that_stops_answering_during_the_lock_wait(db_task: Task, mysql: MySQL) -> None:
+    # MySQL lock names have 64 characters at most; install-or-upgrade cuts its name there.
+    holder = mysql.hold_lock(f"{db_task.env['MOODLE_DB_NAME']}.mdl_install_or_upgrade"[:64])
+    try:
+        with stalling_proxy(mysql.port) as proxy:
+            container = db_task.start(
+                "install-or-upgrade", MOODLE_DB_PORT=str(proxy.port), MOODLE_DB_WAIT_SECONDS="3",
+                MOODLE_LOCK_WAIT_SECONDS="600",
+            )  # fmt: skip
+            try:
+                stall_when(container, proxy, lambda: "waiting up to 600 s for the lock" in container.logs())
+                status = container.wait(timeout=40)
+                logs = container.logs()
+            finally:
+                container.remove()
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert status == EXIT_DATABASE_TIMEOUT, logs
+    assert "stopped answering while waiting for the lock 't_" in logs
+    assert "no reply within 3 s" in logs
+
+
+@services
+def test_a_database_that_stops_answering_while_moodle_installs(db_task: Task, mysql: MySQL) -> None:
+    """Moodle's own connection has no read timeout: install-or-upgrade notices on its lock connection and
+    stops the script."""
+    with stalling_proxy(mysql.port) as proxy:
+        container = db_task.start(
+            "install-or-upgrade", MOODLE_DB_PORT=str(proxy.port), MOODLE_DB_WAIT_SECONDS="3",
+            FAKE_STEP_SECONDS="300",
+        )  # fmt: skip
+        try:
+            stall_when(container, proxy, lambda: bool(db_task.events()))
+            status = container.wait(timeout=40)
+            logs = container.logs()
+        finally:
+            container.remove()
+
+    assert status == EXIT_DATABASE_TIMEOUT, logs
+    assert "stopped answering while admin/cli/install_database.php ran (stopped it)" in logs
+    assert [event.split()[:2] for event in db_task.events()] == [["install", "start"]]
+
+
+@services
 def test_wrong_credentials_fail_at_once(db_task: Task) -> None:
     result = db_task.run("install-or-upgrade", MOODLE_DB_PASSWORD="wrong")
 
@@ -176,7 +250,7 @@ def test_first_run_installs_and_the_second_only_checks(db_task: Task) -> None:
         " --adminemail=admin@example.com --fullname=Image Test Site --shortname=imagetest"
     )
     assert rest == ["install end", "configure-cache", "check-settings"]
-    assert db_task.events("second") == ["is-pending", "configure-cache", "check-settings"]
+    assert db_task.events("second") == ["upgrade-plan", "is-pending", "configure-cache", "check-settings"]
 
 
 @services
@@ -197,7 +271,7 @@ def test_concurrent_runs_install_exactly_once(db_task: Task) -> None:
     assert len(installs) == 1
     installer = installs[0]["run"]
     waiter = "b" if installer == "a" else "a"
-    assert db_task.events(waiter) == ["is-pending", "configure-cache", "check-settings"]
+    assert db_task.events(waiter) == ["upgrade-plan", "is-pending", "configure-cache", "check-settings"]
     # The waiter started only after the installer had finished everything it does under the lock.
     installer_done = max(float(e["time"]) for e in log if e["run"] == installer)
     waiter_started = min(float(e["time"]) for e in log if e["run"] == waiter)
@@ -247,6 +321,7 @@ def test_pending_upgrade_is_run(db_task: Task) -> None:
 
     assert result.returncode == 0, result.stderr
     assert db_task.events("upgrade") == [
+        "upgrade-plan",
         "is-pending",
         "maintenance --enable",
         "upgrade --non-interactive",
@@ -396,26 +471,102 @@ def test_unfinished_first_install_is_cleared_and_installed_again(db_task: Task, 
     assert db_task.run("cron", "--once").returncode == 0
 
 
+def open_orphaned_session(mysql: MySQL, database: str) -> tuple[subprocess.Popen[str], str]:
+    """A session of the stopped install: an open transaction that holds a metadata lock on mdl_config."""
+    orphan = mysql.start_client(
+        database, "-e",
+        "SELECT CONNECTION_ID(); START TRANSACTION; SELECT COUNT(*) FROM mdl_config; SELECT SLEEP(600);",
+        as_moodle_user=True,
+    )  # fmt: skip
+    assert orphan.stdout is not None
+    return orphan, orphan.stdout.readline().strip()
+
+
+def end_orphaned_session(mysql: MySQL, orphan: subprocess.Popen[str], session: str) -> None:
+    """Ends the session on the server too: the client inside the container outlives the host's podman exec,
+    and its open transaction would hold up the test database's removal."""
+    orphan.kill()
+    with contextlib.suppress(AssertionError):
+        mysql.sql(f"KILL {session}")
+
+
+def record_install_session(task: Task, session: str) -> None:
+    """What config.php records for Moodle's installer (MOODLE_INSTALL_SESSIONS_FILE) before it was stopped."""
+    (task.dataroot / "install-database-sessions.txt").write_text(f"{session}\n")
+
+
 @services
 def test_sessions_left_by_the_stopped_install_are_ended_before_the_drops(db_task: Task, mysql: MySQL) -> None:
     """The stopped task's connection still holds a metadata lock (an open transaction): the drops would
     wait for it forever, or race with its statements."""
     database = db_task.env["MOODLE_DB_NAME"]
     leave_an_unfinished_install(mysql, database, users=2)
-    orphan = mysql.start_client(
-        database, "-e", "START TRANSACTION; SELECT COUNT(*) FROM mdl_config; SELECT SLEEP(600);",
-        as_moodle_user=True,
-    )  # fmt: skip
+    orphan, session = open_orphaned_session(mysql, database)
+    record_install_session(db_task, session)
     try:
-        time.sleep(1)
         result = db_task.run("install-or-upgrade", FAKE_RUN_ID="recovery", timeout=120)
         ended = orphan.wait(timeout=30)
     finally:
-        orphan.kill()
+        end_orphaned_session(mysql, orphan, session)
 
     assert result.returncode == 0, result.stderr
-    assert "ending 1 database session(s) left by the stopped install" in result.stderr
+    assert f"ending 1 database session(s) left by the stopped install: {session}" in result.stderr
     assert ended != 0, "the orphaned session was killed"
+
+
+@services
+def test_the_recovery_ends_only_the_stopped_installs_sessions_not_a_waiting_runs(
+    db_task: Task, mysql: MySQL
+) -> None:
+    """Two runs queued on the lock after a stopped install: the winner ends the install's session and
+    never the other run's connection; both succeed, and Moodle is installed once."""
+    database = db_task.env["MOODLE_DB_NAME"]
+    leave_an_unfinished_install(mysql, database, users=2)
+    orphan, session = open_orphaned_session(mysql, database)
+    record_install_session(db_task, session)
+    holder = mysql.hold_lock(f"{database}.mdl_install_or_upgrade"[:64])
+    containers = {name: db_task.start("install-or-upgrade", FAKE_RUN_ID=name) for name in ("a", "b")}
+    try:
+        deadline = time.monotonic() + 60
+        while not all("waiting up to" in container.logs() for container in containers.values()):
+            assert time.monotonic() < deadline, "the runs did not queue on the lock"
+            time.sleep(0.2)
+        holder.kill()
+        holder.wait()
+        statuses = {name: container.wait(timeout=120) for name, container in containers.items()}
+        logs = {name: container.logs() for name, container in containers.items()}
+        ended = orphan.wait(timeout=30)
+    finally:
+        for container in containers.values():
+            container.remove()
+        end_orphaned_session(mysql, orphan, session)
+        holder.kill()
+
+    assert statuses == {"a": 0, "b": 0}, logs
+    assert ended != 0, "the stopped install's session was ended"
+    assert len([entry for entry in db_task.events() if entry.startswith("install start")]) == 1
+    assert (
+        sum("ending 1 database session(s) left by the stopped install" in log for log in logs.values()) == 1
+    )
+
+
+@services
+def test_a_session_nobody_recorded_that_locks_a_table_stops_the_recovery_in_time(
+    db_task: Task, mysql: MySQL
+) -> None:
+    """Without a record (an operator's client), the session is not ended, and the drops wait only so long."""
+    database = db_task.env["MOODLE_DB_NAME"]
+    leave_an_unfinished_install(mysql, database, users=2)
+    orphan, session = open_orphaned_session(mysql, database)
+    try:
+        result = db_task.run("install-or-upgrade", MOODLE_DB_WAIT_SECONDS="3", timeout=60)
+        assert orphan.poll() is None, "a session nobody recorded was ended"
+    finally:
+        end_orphaned_session(mysql, orphan, session)
+
+    assert result.returncode == EXIT_INSTALL_OR_UPGRADE_FAILED, result.stderr
+    assert "waited 3 s for a lock another database session holds" in result.stderr
+    assert db_task.events() == []
 
 
 @services
@@ -428,7 +579,7 @@ def test_a_completed_install_is_never_touched(db_task: Task, mysql: MySQL) -> No
     result = db_task.run("install-or-upgrade", FAKE_RUN_ID="again")
 
     assert result.returncode == 0, result.stderr
-    assert db_task.events("again") == ["is-pending", "configure-cache", "check-settings"]
+    assert db_task.events("again") == ["upgrade-plan", "is-pending", "configure-cache", "check-settings"]
     assert tables(mysql, database) == before
     assert not list(db_task.dataroot.glob(".unfinished-install-*"))
 
@@ -458,6 +609,91 @@ def test_a_stale_upgrade_flag_is_cleared_before_upgrading(prepared_task: Task, m
 
     assert result.returncode == 0, result.stderr
     assert prepared_task.events("test") == [
-        "clear-upgrade-flag", "is-pending", "maintenance --enable", "upgrade --non-interactive",
-        "maintenance --disable", "configure-cache", "check-settings",
+        "clear-upgrade-flag", "upgrade-plan", "is-pending", "maintenance --enable",
+        "upgrade --non-interactive", "maintenance --disable", "configure-cache", "check-settings",
     ]  # fmt: skip
+
+
+# --- Plugins in the database that the image lacks -------------------------------------------------------
+
+
+def plan_of(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("install-or-upgrade: plan ")]
+    plan: dict[str, object] = json.loads(line.removeprefix("install-or-upgrade: plan "))
+    return plan
+
+
+@services
+@pytest.mark.parametrize("step", ["all", "upgrade", "plan"])
+def test_a_plugin_the_image_lacks_is_refused_before_anything_changes(prepared_task: Task, step: str) -> None:
+    result = prepared_task.run(
+        "install-or-upgrade", FAKE_MISSING_PLUGINS="mod_customcert", MOODLE_INSTALL_OR_UPGRADE_STEP=step
+    )
+
+    assert result.returncode == EXIT_MISSING_PLUGINS, result.stderr
+    assert "the database holds add-on plugins this image lacks: mod_customcert (version 2024010100)" in (
+        result.stderr
+    )
+    assert "list them, subplugins included, in moodle.uninstall_plugins" in result.stderr
+    assert prepared_task.events("test") == ["upgrade-plan"]
+    assert not (prepared_task.dataroot / "climaintenance.html").exists()
+
+
+@services
+def test_the_plan_names_missing_plugins_and_those_it_will_uninstall(prepared_task: Task) -> None:
+    result = prepared_task.run(
+        "install-or-upgrade", FAKE_MISSING_PLUGINS="mod_customcert", MOODLE_INSTALL_OR_UPGRADE_STEP="plan",
+        MOODLE_UNINSTALL_PLUGINS="mod_customcert,block_gone",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    plan = plan_of(result)
+    # An uninstall changes the schema: the deploy snapshots the database first, as for an upgrade.
+    assert plan["action"] == "upgrade"
+    assert plan["missing"] == [{"component": "mod_customcert", "from": "2024010100", "to": None}]
+    assert plan["uninstall"] == ["mod_customcert"]
+
+
+@services
+@pytest.mark.parametrize("step", ["all", "upgrade"])
+def test_a_listed_plugin_is_uninstalled_behind_the_maintenance_page(prepared_task: Task, step: str) -> None:
+    result = prepared_task.run(
+        "install-or-upgrade", FAKE_MISSING_PLUGINS="mod_customcert", MOODLE_INSTALL_OR_UPGRADE_STEP=step,
+        MOODLE_UNINSTALL_PLUGINS="mod_customcert, block_gone",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    lifted = ["maintenance --disable"] if step == "all" else []
+    assert prepared_task.events("test") == [
+        "upgrade-plan", "maintenance --enable", "uninstall-plugins mod_customcert", "is-pending", *lifted,
+        "configure-cache", "check-settings",
+    ]  # fmt: skip
+    assert (prepared_task.dataroot / "climaintenance.html").exists() == (step == "upgrade")
+
+
+@services
+def test_a_failed_uninstall_leaves_the_maintenance_page_on(prepared_task: Task) -> None:
+    result = prepared_task.run(
+        "install-or-upgrade", FAKE_MISSING_PLUGINS="mod_customcert",
+        MOODLE_UNINSTALL_PLUGINS="mod_customcert", FAKE_UNINSTALL_PLUGINS_STATUS="1",
+    )  # fmt: skip
+
+    assert result.returncode == EXIT_INSTALL_OR_UPGRADE_FAILED
+    assert "MAINTENANCE LEFT ON: uninstalling plugins failed" in result.stderr
+    assert (prepared_task.dataroot / "climaintenance.html").exists()
+
+
+@services
+def test_listed_plugins_that_are_gone_already_change_nothing(prepared_task: Task) -> None:
+    result = prepared_task.run("install-or-upgrade", MOODLE_UNINSTALL_PLUGINS="mod_customcert")
+
+    assert result.returncode == 0, result.stderr
+    assert prepared_task.events("test") == ["upgrade-plan", "is-pending", "configure-cache", "check-settings"]
+
+
+@services
+def test_an_invalid_uninstall_list_is_a_configuration_error(prepared_task: Task) -> None:
+    result = prepared_task.run("install-or-upgrade", MOODLE_UNINSTALL_PLUGINS="mod_customcert,Mod Bad")
+
+    assert result.returncode == EXIT_CONFIG
+    assert "MOODLE_UNINSTALL_PLUGINS: 'Mod Bad' is no plugin component name" in result.stderr

@@ -70,6 +70,44 @@ def test_an_install_killed_part_way_is_finished_by_the_next_run(
     assert "login/logout.php?sesskey=" in dashboard
 
 
+def test_two_runs_queued_after_a_killed_install_both_succeed(
+    real_image: RealImage, deployment: Deployment
+) -> None:
+    """The recovery ends the killed installer's recorded session, never the other queued run's connection
+    (which used to be killed: it exited 255 without a word)."""
+    interrupted = Container(real_image.tag).start(INSTALL, env=deployment.env, mounts=deployment.mounts())
+    time.sleep(18)
+    assert interrupted.running(), f"the install ended within 18 s: {interrupted.logs()[-2000:]}"
+    interrupted.podman_kill()
+    interrupted.remove()
+    recorded = (deployment.dataroot / "install-database-sessions.txt").read_text().split()
+    deployment.measurements["installer sessions recorded"] = ", ".join(recorded)
+
+    started = time.monotonic()
+    runs = [
+        Container(real_image.tag).start(INSTALL, env=deployment.env, mounts=deployment.mounts()) for _ in "ab"
+    ]
+    try:
+        statuses = [run.wait(timeout=600) for run in runs]
+        logs = [run.logs() for run in runs]
+    finally:
+        for run in runs:
+            run.remove()
+    deployment.measurements["two queued runs after the killed install"] = (
+        f"{time.monotonic() - started:.1f} s"
+    )
+
+    assert statuses == [0, 0], "\n---\n".join(log[-3000:] for log in logs)
+    assert sum("unfinished first install" in log for log in logs) == 1
+    assert sum("the database is empty: installing Moodle" in log for log in logs) == 1
+    web = deployment.start_web(real_image.tag, "web")
+    try:
+        status, url, _ = login(Browser())
+    finally:
+        web.remove()
+    assert (status, url.endswith("/my/")) == (200, True)
+
+
 def test_web_refuses_a_data_directory_install_or_upgrade_never_prepared(
     real_image: RealImage, deployment: Deployment, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import TracebackType
 
 import pytest
@@ -25,7 +26,7 @@ from smoke import checks as smoke_checks
 from tests.image.container import Container, port_is_free, web_url
 from tests.image.image_testlib import Redis, wait_until
 from tests.image.mysql_server import MySQL
-from tests.image.real_moodle import RealImage
+from tests.image.real_moodle import PREVIOUS_SOURCE_VARIABLE, SOURCE_VARIABLE, RealImage, source_tree
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
 
 pytestmark = [pytest.mark.moodle, pytest.mark.services, pytest.mark.container]
@@ -97,6 +98,15 @@ def step(deployment: Deployment, image: RealImage, name: str, deploy: str) -> tu
     return result.stdout, result.stderr
 
 
+def removed_by(previous: Path, tree: Path) -> list[str]:
+    """Standard plugins of ``previous`` that ``tree`` lists as deleted (Moodle's lib/plugins.json)."""
+    shipped = json.loads((previous / "lib" / "plugins.json").read_text())["standard"]
+    deleted = json.loads((tree / "lib" / "plugins.json").read_text())["deleted"]
+    return sorted(
+        f"{kind}_{name}" for kind, names in deleted.items() for name in names if name in shipped.get(kind, [])
+    )
+
+
 def plan_of(stderr: str) -> dict[str, object]:
     match = handler.PLAN_LINE.search(stderr)
     assert match, stderr[-3000:]
@@ -160,6 +170,11 @@ def test_upgrade_behind_the_maintenance_page_then_a_deploy_without_version_chang
     from_version, to_version = (plan[side]["version"] for side in ("from", "to"))  # type: ignore[index]
     assert float(str(from_version)) == float(previous_real_image.version), plan
     assert float(str(to_version)) == float(real_image.version), plan
+    # The standard plugins the new release drops (its lib/plugins.json), which its upgrade removes.
+    assert sorted(plugin["component"] for plugin in plan["removed"]) == removed_by(  # type: ignore[attr-defined]
+        source_tree(PREVIOUS_SOURCE_VARIABLE), source_tree(SOURCE_VARIABLE)
+    )
+    assert plan["missing"] == []
     assert handler.takes_snapshot(plan, SNAPSHOTS_ON)
     assert handler.snapshot_name("prod", plan, "0123456789abcdef").startswith(
         f"moodle-upgrade-prod-{previous_real_image.version.split('.')[0]}-"

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from moodle_infra.forced_settings import FORCED_SETTINGS_VARIABLE
+from moodle_infra.install_upgrade import handler
 from tests.image.container import Container, run_container, web_url
-from tests.image.image_testlib import EXIT_UNKNOWN_SETTINGS, Redis
+from tests.image.image_testlib import EXIT_MISSING_PLUGINS, EXIT_UNKNOWN_SETTINGS, Redis
 from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import SOURCE_VARIABLE, RealImage, build_real_image
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
@@ -177,3 +178,87 @@ def test_the_language_pack_is_read_from_the_image(plugin_site: PluginSite) -> No
     directory, translations = json.loads(result.stdout)
     assert directory == "/var/www/moodle-lang"
     assert translations["de"].startswith("Test de"), "the name in the pack's langconfig.php"
+
+
+# --- Removing the plugins from cdk.json (runs last: it uninstalls them) --------------------------------
+
+
+def test_an_image_without_the_plugins_is_refused_until_cdk_json_says_to_uninstall_them(
+    plugin_site: PluginSite, real_image: RealImage, mysql: MySQL
+) -> None:
+    """The release image without mod_customcert and local_cfgtest, deployed onto their site: the plan names
+    them, every step refuses them, check-settings says they are missing; listed in
+    moodle.uninstall_plugins, Moodle's uninstall removes them behind the maintenance page, and the next
+    deploy changes nothing and never shows the page."""
+    deployment = plugin_site.deployment
+    plugin_site.web.stop()
+
+    def step(name: str, **env: str) -> subprocess.CompletedProcess[str]:
+        started = time.monotonic()
+        result = run_container(
+            real_image.tag,
+            "install-or-upgrade",
+            env={**deployment.env, handler.STEP_VARIABLE: name, **env},
+            mounts=deployment.mounts(),
+            timeout=600,
+        )
+        deployment.measurements[f"plugins removed: step {name}{' (uninstall listed)' if env else ''}"] = (
+            f"{time.monotonic() - started:.1f} s"
+        )
+        return result
+
+    def plan(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+        match = handler.PLAN_LINE.search(result.stderr)
+        assert match, result.stderr[-3000:]
+        parsed: dict[str, object] = json.loads(match[1])
+        return parsed
+
+    refused_plan = step("plan")
+    refused_all = step("all")
+    # The refusal names every plugin the image lacks, mod_customcert's subplugins too: the list to copy.
+    missing = sorted(plugin["component"] for plugin in plan(refused_plan)["missing"])  # type: ignore[attr-defined]
+    # cdk.json without the plugins: no uninstall list yet, and no settings forced for them any more.
+    uninstall = {
+        "MOODLE_UNINSTALL_PLUGINS": ",".join(missing),
+        FORCED_SETTINGS_VARIABLE: json.dumps({**FORCED, "plugins": {}}),
+    }
+    check = run_container(
+        real_image.tag, "php", CHECK_SETTINGS, env=deployment.env, mounts=deployment.mounts(), timeout=180
+    )
+    maintenance_page = deployment.dataroot / "climaintenance.html"
+    page_while_refused = maintenance_page.exists()
+    listed_plan = step("plan", **uninstall)
+    uninstalled = step("upgrade", **uninstall)
+    page_after_uninstall = maintenance_page.exists()
+    tables_after = mysql.sql("SHOW TABLES FROM moodle_plugins LIKE 'mdl_customcert%'")
+    finished = step("finish", **uninstall)
+    next_plan = step("plan", **uninstall)
+    next_deploy = step("all", **uninstall)
+
+    for refused in (refused_plan, refused_all):
+        assert refused.returncode == EXIT_MISSING_PLUGINS, refused.stderr[-3000:]
+        assert "the database holds add-on plugins this image lacks: " in refused.stderr
+        assert "mod_customcert (version 2025041407)" in refused.stderr
+        assert "local_cfgtest (version " in refused.stderr
+    assert {"local_cfgtest", PLUGIN_COMPONENT, "customcertelement_text"} <= set(missing), missing
+    for component in missing:
+        assert f"{component} (version " in refused_plan.stderr
+    assert not page_while_refused
+    assert "maintenance mode on" not in refused_all.stderr
+    assert "add-on plugin mod_customcert" in check.stderr
+    assert "version missing in the code, 2025041407 in the database" in check.stderr
+
+    assert listed_plan.returncode == 0, listed_plan.stderr[-3000:]
+    assert plan(listed_plan)["action"] == "upgrade"
+    assert sorted(plan(listed_plan)["uninstall"]) == missing  # type: ignore[call-overload]
+    assert uninstalled.returncode == 0, uninstalled.stderr[-3000:]
+    assert "maintenance mode on (uninstall " in uninstalled.stderr
+    assert page_after_uninstall
+    assert tables_after.strip() == ""
+    assert finished.returncode == 0 and "MAINTENANCE LIFTED" in finished.stderr, finished.stderr[-3000:]
+
+    assert next_plan.returncode == 0, next_plan.stderr[-3000:]
+    assert plan(next_plan)["action"] == "none", plan(next_plan)
+    assert next_deploy.returncode == 0, next_deploy.stderr[-3000:]
+    assert "maintenance mode on" not in next_deploy.stderr
+    assert "the database is up to date" in next_deploy.stderr

@@ -62,7 +62,7 @@ try {{
         getenv('PROBE_REDIS_AUTH'), ['cafile' => $_GET['ca'] ?? getenv('PROBE_REDIS_CAFILE')]);
     echo json_encode(['client' => $redis->client('id'), 'pid' => getmypid()]);
 }} catch (RedisException $e) {{
-    connection::refuse_request($e);
+    connection::refuse_request();
 }}
 """
 
@@ -318,12 +318,22 @@ def test_a_stopped_redis_fails_requests_at_once_with_a_503(probe_web: Container,
     assert probe_answer()["client"]
 
 
+def redis_log_lines(web: Container) -> list[str]:
+    """The web container's log lines about Redis: the plugin's own and any PHP warning or notice."""
+    return [
+        line
+        for line in web.logs().splitlines()
+        if "Redis" in line or "PHP Warning" in line or "PHP Notice" in line
+    ]
+
+
 def test_a_paused_redis_fails_requests_within_the_timeouts_and_health_still_answers(
     probe_web: Container, tls_redis: TlsRedis
 ) -> None:
     """More requests than php-fpm has Moodle workers wait on a Redis that never answers; the health check
     answers meanwhile, and every request ends with a 503 within the plugin's connect and read timeouts."""
     probe_answer()
+    logged_before = set(redis_log_lines(probe_web))
     tls_redis.signal(signal.SIGSTOP)
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
@@ -340,4 +350,9 @@ def test_a_paused_redis_fails_requests_within_the_timeouts_and_health_still_answ
     # Connect 1 s + read 2 s at most per attempt, one attempt per request; the 12th waits for a free worker.
     assert max(seconds for _, _, seconds in answered) < 7.0
     assert all("127.0.0.1" not in body for _, body, _ in answered)
+    # One log line per failed request, with phpredis's warnings (e.g. the TLS handshake's timeout) in it.
+    logged = [line for line in redis_log_lines(probe_web) if line not in logged_before]
+    assert len(logged) == len(answered), "\n".join(logged)
+    assert all("Redis is unavailable: " in line for line in logged), "\n".join(logged)
+    assert not [line for line in logged if "PHP Warning" in line or "PHP Notice" in line]
     assert probe_answer()["client"]

@@ -22,7 +22,7 @@ from tests.image.image_testlib import Redis
 from tests.image.mysql_server import MySQL
 from tests.image.real_moodle import RealImage
 from tests.image.test_image_moodle import Browser, Deployment, login, new_deployment
-from tests.image.test_image_redis import PASSWORD, TlsRedis, get, tls_redis
+from tests.image.test_image_redis import PASSWORD, TlsRedis, get, redis_log_lines, tls_redis
 
 pytestmark = [pytest.mark.moodle, pytest.mark.services, pytest.mark.container]
 
@@ -102,6 +102,7 @@ def test_a_paused_redis_fails_pages_fast_with_a_503_and_the_health_check_answers
 ) -> None:
     browser = logged_in()
     session = browser.cookie("MoodleSession")
+    logged_before = set(redis_log_lines(redis_site.web))
     redis_site.redis.signal(signal.SIGSTOP)
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
@@ -118,6 +119,11 @@ def test_a_paused_redis_fails_pages_fast_with_a_503_and_the_health_check_answers
         assert_unavailable_without_addresses(status, body, redis_site.redis)
     slowest = max(seconds for _, _, seconds in answered)
     assert slowest < MOODLE_DEFAULTS_SECONDS / 2, slowest
+    # One log line per failed page (the session handler's and the cache store's attempts share it), with
+    # phpredis's own warnings folded into it instead of lines of their own.
+    logged = [line for line in redis_log_lines(redis_site.web) if line not in logged_before]
+    assert len(logged) == len(answered), "\n".join(logged)
+    assert all("Redis is unavailable: " in line for line in logged), "\n".join(logged)
     # Redis is back: the same login session carries on.
     status, url, _ = browser.open(web_url("/my/"))
     assert status == 200

@@ -415,7 +415,7 @@ def test_unknown_setting_in_defaults_is_reported_once_under_the_defaults(raw: di
     ]
     assert errors[1].endswith(
         "allowed: admin_email, admin_user, default_language, noreply_address, settings, site_full_name, "
-        "site_short_name, smtp_credentials_secret_arn, smtp_host, smtp_port"
+        "site_short_name, smtp_credentials_secret_arn, smtp_host, smtp_port, uninstall_plugins"
     )
 
 

@@ -40,7 +40,7 @@ class cachestore_persistentredis extends cachestore_redis {
             $this->isready = true;
             return $redis;
         } catch (RedisException $e) {
-            error_log("Redis cache store {$this->name} is unavailable: " . $e->getMessage());
+            // connection::open() logged why.
             $this->isready = false;
             return null;
         }

@@ -11,7 +11,9 @@ namespace cachestore_persistentredis;
  * pays neither a TCP nor a TLS handshake; phpredis checks a pooled connection (ECHO) before reuse and opens
  * a new one when Redis restarted. The endpoint's name is resolved on every request and the pool is keyed by
  * the address: after an ElastiCache failover the primary endpoint names the promoted replica, and no worker
- * keeps talking to the old primary. Once a connection fails, the rest of the request does not try again.
+ * keeps talking to the old primary. Once a connection fails, the rest of the request does not try again, and
+ * the failure is logged once, as one line: phpredis's own warnings (e.g. "SSL: Handshake timed out") become
+ * part of that line instead of lines of their own.
  *
  * @package    cachestore_persistentredis
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -43,18 +45,18 @@ final class connection {
             return self::pconnect($host, $port, $password, $tls);
         } catch (\RedisException $e) {
             self::$failure = $e->getMessage();
+            error_log('Redis is unavailable: ' . self::$failure);
             throw $e;
         }
     }
 
     /**
      * Ends a web request that cannot work without Redis with the image's 503 for outages (the same as for the
-     * database: moodle_image_unavailable(), loaded by config.php), logging why; the page names no address.
-     *
-     * @param \Throwable $e what failed
+     * database: moodle_image_unavailable(), loaded by config.php); the page names no address, and open() has
+     * logged why, once.
      */
-    public static function refuse_request(\Throwable $e): never {
-        moodle_image_unavailable('Redis is unavailable: ' . $e->getMessage());
+    public static function refuse_request(): never {
+        moodle_image_unavailable();
     }
 
     /**
@@ -74,12 +76,23 @@ final class connection {
             $context['auth'] = $password;
         }
         $redis = new \Redis();
-        if (!$redis->pconnect($target, $port, self::CONNECT_TIMEOUT, 'moodle', 0, self::READ_TIMEOUT, $context)) {
-            throw new \RedisException("cannot connect to $target:$port");
-        }
-        if ($password === '') {
-            // A TLS connection hangs unless the client speaks first (phpredis issue 2332); AUTH does otherwise.
-            $redis->ping();
+        $warnings = [];
+        set_error_handler(static function (int $level, string $message) use (&$warnings): bool {
+            $warnings[] = $message;
+            return true;
+        }, E_WARNING | E_NOTICE);
+        try {
+            if (!$redis->pconnect($target, $port, self::CONNECT_TIMEOUT, 'moodle', 0, self::READ_TIMEOUT, $context)) {
+                throw new \RedisException("cannot connect to $target:$port");
+            }
+            if ($password === '') {
+                // A TLS connection hangs unless the client speaks first (phpredis issue 2332); AUTH does otherwise.
+                $redis->ping();
+            }
+        } catch (\RedisException $e) {
+            throw new \RedisException(implode('; ', [$e->getMessage(), ...$warnings]), 0, $e);
+        } finally {
+            restore_error_handler();
         }
         return $redis;
     }

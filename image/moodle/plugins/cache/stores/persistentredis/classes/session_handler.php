@@ -30,7 +30,7 @@ class session_handler extends \core\session\redis {
             if (CLI_SCRIPT) {
                 throw $e;
             }
-            connection::refuse_request($e);
+            connection::refuse_request();
         }
     }
 }
