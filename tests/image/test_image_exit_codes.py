@@ -42,12 +42,12 @@ def test_every_code_the_image_can_return_is_in_the_table_and_every_one_in_the_ta
 
 
 def test_the_table_check_catches_an_undocumented_code() -> None:
-    """Negative control: a script that exits 12 would not match the table."""
+    """Negative control: a script that exits 42 would not match the table."""
     source = (BIN / "preflight.php").read_text()
-    broken = before_the_fix(source, "const EXIT_DATAROOT_NOT_PREPARED = 8;", replacement="exit(12);")
+    broken = before_the_fix(source, "const EXIT_DATAROOT_NOT_PREPARED = 8;", replacement="exit(42);")
 
-    assert 12 in php_exit_codes(broken)
-    assert 12 not in documented_exit_codes()
+    assert 42 in php_exit_codes(broken)
+    assert 42 not in documented_exit_codes()
 
 
 MOODLE_CLILIB_CALL = re.compile(r"\b(cli_[a-z_]+)\(")
