@@ -248,10 +248,6 @@ def web_get(path: str) -> tuple[int, dict[str, str], str]:
 # --- The plan step --------------------------------------------------------------------------------------
 
 
-NOTHING_PENDING = '{"pending":false,"from":{},"to":{},"plugins":[],"downgrades":[]}'
-"""What the fake upgrade-plan.php prints: the plan of a site that is up to date."""
-
-
 def plan_and_upgrade(
     task: Task, mysql: MySQL, mounts: list[tuple[Path, str, str]]
 ) -> tuple[list[str], list[str]]:
@@ -267,8 +263,8 @@ def plan_and_upgrade(
     for step in ("plan", "upgrade"):
         result = run_container(
             task.image, "install-or-upgrade",
-            env={**task.env, "FAKE_UPGRADE_PLAN_OUTPUT": NOTHING_PENDING,
-                 "MOODLE_INSTALL_OR_UPGRADE_STEP": step, "FAKE_RUN_ID": step},
+            # The fake upgrade-plan.php prints the plan of a site that is up to date.
+            env={**task.env, "MOODLE_INSTALL_OR_UPGRADE_STEP": step, "FAKE_RUN_ID": step},
             mounts=[*task.mounts(), *mounts],
         )  # fmt: skip
         assert result.returncode == 0, result.stderr

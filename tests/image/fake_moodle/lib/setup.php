@@ -2,7 +2,7 @@
 // Stand-in for Moodle's bootstrap. Callers that define ABORT_AFTER_CONFIG only need $CFG; a full bootstrap
 // comes from the image's helpers (configure-cache.php, upgrade-plan.php, uninstall-plugins.php, ...), which
 // are recorded here by name and arguments instead of run, print $FAKE_<NAME>_OUTPUT (default nothing) and
-// exit with $FAKE_<NAME>_STATUS (default 0). Without $FAKE_UPGRADE_PLAN_OUTPUT, upgrade-plan.php prints a plan: pending as
+// exit with $FAKE_<NAME>_STATUS (default 0). upgrade-plan.php prints a plan instead: pending as
 // $FAKE_UPGRADE_PENDING says, and the add-on plugins in $FAKE_MISSING_PLUGINS (comma-separated) as in the
 // database but missing from the code.
 
@@ -13,7 +13,7 @@ require_once(__DIR__ . '/fake_record.php');
 $script = basename($_SERVER['argv'][0] ?? 'unknown', '.php');
 fake_record(implode(' ', [$script, ...array_slice($_SERVER['argv'], 1)]));
 $fakename = 'FAKE_' . strtoupper(str_replace('-', '_', $script));
-if ($script === 'upgrade-plan' && getenv($fakename . '_OUTPUT') === false) {
+if ($script === 'upgrade-plan') {
     $missing = array_filter(explode(',', (string) getenv('FAKE_MISSING_PLUGINS')));
     echo json_encode([
         'pending' => (bool) getenv('FAKE_UPGRADE_PENDING'),
