@@ -1,12 +1,12 @@
 """Duration of the browser journey's steps against real Moodle: ``make bench-journey``.
 
 Opt-in: MOODLE_SRC names a Moodle tree (docs/IMAGE.md, "Testing against real Moodle"). Builds the image of
-the tree (or reuses it: tools/bench_moodle.py), installs it with the monitoring user against MariaDB and
-Redis on loopback, starts `web`, then runs the journey (journey/) in headless Chromium: once on a fresh
-web task (cold: nothing compiled or cached yet, what the first canary run after a deploy meets) and RUNS
-more times. Prints each step's cold and warm durations and the budget docs/JOURNEY.md derives from them; the
-screenshots of each run stay in test-artifacts/journey/bench-<run>/.
-Needs podman, mariadbd, redis-server, openssl, chromium and chromium-driver (Debian packages).
+the tree (or reuses it: tools/bench_moodle.py), installs it with the monitoring user against MySQL (the tests'
+server, a container) and Redis on loopback, starts `web`, then runs the journey (journey/) in headless
+Chromium: once on a fresh web task (cold: nothing compiled or cached yet, what the first canary run after a
+deploy meets) and RUNS more times. Prints each step's cold and warm durations and the budget docs/JOURNEY.md
+derives from them; the screenshots of each run stay in test-artifacts/journey/bench-<run>/.
+Needs podman, mmdebstrap, redis-server, openssl, chromium and chromium-driver (Debian packages).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def main() -> int:
         return 2
     missing = [
         tool
-        for tool in ("podman", "mariadbd", "redis-server", "chromium", "chromedriver")
+        for tool in ("podman", "mmdebstrap", "redis-server", "chromium", "chromedriver")
         if not shutil.which(tool)
     ]
     if missing:
