@@ -116,6 +116,10 @@ def sizes() -> list[Size]:
     return [Size(*map(int, pair.split(":"))) for pair in pairs]
 
 
+def students_for(size: Size) -> int:
+    return round(float(setting("BENCH_EXAM_STUDENTS_PER_VCPU", "250")) * size.vcpu)
+
+
 def schedule() -> list[tuple[float, float]]:
     steps = setting("BENCH_EXAM_STEPS", "60:120,30:120,15:60").split(",")
     return [(float(think), float(seconds)) for think, seconds in (step.split(":") for step in steps)]
@@ -277,10 +281,12 @@ def web_task(image: str, env: dict[str, str], mounts: list[Mount], size: Size) -
 
 def run_size(
     image: str, found: Services, db_pid: int, mounts: list[Mount], exam: dict[str, object], size: Size,
-    variant: Variant, out: Path, work: Path,
+    variant: Variant, first_student: int, out: Path, work: Path,
 ) -> dict[str, Any]:  # fmt: skip
-    """One exam on one task size; the raw files go to ``out``, the figures are returned."""
-    students = round(float(setting("BENCH_EXAM_STUDENTS_PER_VCPU", "250")) * size.vcpu)
+    """One exam on one task size, taken by students ``first_student`` onwards, whom no other run uses: a student
+    with an attempt in progress from an earlier run would resume it instead of starting one. The raw files
+    go to ``out``, the figures are returned."""
+    students = students_for(size)
     php = pool(size, variant.pool)
     log_dir = make_runtime_dir(work / f"fpm-{size.cpu}")
     env = site_env(found, tls=True) | php.environment()
@@ -297,6 +303,7 @@ def run_size(
         command = [
             str(BENCH_VENV / "bin" / "python"), "-m", "tools.exam.students", "--host", web_url(),
             "--exam", str(work / "exam.json"), "--password", STUDENT_PASSWORD, "--students", str(students),
+            "--first", str(first_student),
             "--arrival-seconds", str(max(20, students / 8)), "--out", str(run_dir),
             "--steps", ",".join(f"{think:g}:{seconds:g}" for think, seconds in steps),
             "--deadline", "900",
@@ -338,6 +345,7 @@ def run_size(
         "size": asdict(size) | {"label": size.label, "vcpu": size.vcpu},
         "php_fpm": asdict(php),
         "students": students,
+        "first_student": first_student,
         "arrived": result["arrived"],
         "start_epoch": result["start_epoch"],
         "timed_out": result["timed_out"],
@@ -426,20 +434,23 @@ def main() -> int:
             db_pid = mysqld_pid(found.database)
             mounts = configure(image, found, make_runtime_dir(work / "moodledata"), tls=True)
             every = [size for variant in variants() for size in variant.sizes]
-            most = max(round(float(setting("BENCH_EXAM_STUDENTS_PER_VCPU", "250")) * s.vcpu) for s in every)
-            exam = make_exam(image, found, mounts, most)
+            total = sum(map(students_for, every))
+            exam = make_exam(image, found, mounts, total)
             (work / "exam.json").write_text(json.dumps(exam))
-            print(f"exam with {most} students ready after {time.monotonic() - started:.0f} s", flush=True)
+            print(f"exam with {total} students ready after {time.monotonic() - started:.0f} s", flush=True)
             runs: list[dict[str, Any]] = []
+            first = 1
             for variant in variants():
                 done = []
                 for size in variant.sizes:
                     # A failing size ends the measurement; the sizes measured so far are kept.
                     try:
-                        run = run_size(image, found, db_pid, mounts, exam, size, variant, out, work)
+                        run = run_size(image, found, db_pid, mounts, exam, size, variant, first, out, work)
                     except Exception:
                         traceback.print_exc()
                         break
+                    finally:
+                        first += students_for(size)
                     done.append(run)
                     save(out, variant.label, done)
                     print(json.dumps(run, default=str), flush=True)
