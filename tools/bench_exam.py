@@ -283,9 +283,9 @@ def run_size(
     image: str, found: Services, db_pid: int, mounts: list[Mount], exam: dict[str, object], size: Size,
     variant: Variant, first_student: int, out: Path, work: Path,
 ) -> dict[str, Any]:  # fmt: skip
-    """One exam on one task size, taken by students ``first_student`` onwards, whom no other run uses: a student
-    with an attempt in progress from an earlier run would resume it instead of starting one. The raw files
-    go to ``out``, the figures are returned."""
+    """One exam on one task size, taken by students ``first_student`` onwards, whom no other run uses: a
+    student with an attempt in progress from an earlier run would resume it instead of starting one. The raw
+    files go to ``out``, the figures are returned."""
     students = students_for(size)
     php = pool(size, variant.pool)
     log_dir = make_runtime_dir(work / f"fpm-{size.cpu}")

@@ -90,6 +90,13 @@ class Services:
             [*command, "-a", REDIS_PASSWORD, *args], capture_output=True, text=True, check=True
         ).stdout
 
+    def redis_answers(self) -> bool:
+        """PING answered; False (not an error) while the server is still starting."""
+        try:
+            return self.redis("PING").strip() == "PONG"
+        except subprocess.CalledProcessError:
+            return False
+
     def redis_counters(self) -> tuple[int, int]:
         """Connections and commands so far (INFO's own commands excluded by the caller's difference)."""
         stats = dict(line.split(":", 1) for line in self.redis("INFO", "stats").splitlines() if ":" in line)
@@ -131,7 +138,7 @@ def services(root: Path) -> Iterator[Services]:
         )  # fmt: skip
         try:
             found = Services(mysql, tls_port, plain_port, ca_file)
-            wait_until(lambda: found.redis("PING").strip() == "PONG", 20, "Redis")
+            wait_until(found.redis_answers, 20, "Redis")
             yield found
         finally:
             redis.terminate()
