@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 import shutil
@@ -239,6 +240,16 @@ def web_cpu_percent(
     return round(100 * used_ms / ((inside[-1]["time"] - inside[0]["time"]) * 1000 * size.vcpu), 1)
 
 
+def cpu_share(samples: list[dict[str, float]], counter: str) -> float:
+    """Percent of one core a process used between its first and last sample: the load generator's last
+    samples come after it exited, so samples without a value are left out."""
+    valid = [row for row in samples if not math.isnan(row[counter])]
+    if len(valid) < 2:
+        return float("nan")
+    seconds = valid[-1]["time"] - valid[0]["time"]
+    return round((valid[-1][counter] - valid[0][counter]) / max(seconds, 1e-9) / 10, 1)
+
+
 def check_database(found: Services, quiz: int, since: int, attempts: set[int]) -> dict[str, Any]:
     """Attempts of this run as the database has them: finished or not, and how many questions of each
     hold an answer: saved ("complete") while the attempt is in progress, graded once it is finished (a
@@ -340,7 +351,6 @@ def run_size(
     access_log = (log_dir / "php-fpm-access.log").read_text().splitlines()
     costs = analysis.cpu_per_request_type(access_log)
     first, last = samples[0], samples[-1]
-    window = max(last["time"] - first["time"], 1e-9)
     return {
         "size": asdict(size) | {"label": size.label, "vcpu": size.vcpu},
         "php_fpm": asdict(php),
@@ -375,8 +385,7 @@ def run_size(
         "errors": sum(1 for request in requests if request.error),
         "peak_web_memory_mib": round(int(peak_memory) / 2**20),
         "cpu_share_of_run": {
-            name: round((last[f"{name}_cpu_ms"] - first[f"{name}_cpu_ms"]) / window / 10, 1)
-            for name in ("web", "db", "redis", "loadgen")
+            name: cpu_share(samples, f"{name}_cpu_ms") for name in ("web", "db", "redis", "loadgen")
         },
         "db_max_threads_connected": max(row["db_threads_connected"] for row in samples),
         "db_max_threads_running": max(row["db_threads_running"] for row in samples),

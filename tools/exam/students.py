@@ -195,7 +195,10 @@ def main() -> int:
     def record(
         name: str, response_time: float, exception: BaseException | None, start_time: float, **_: object
     ) -> None:
-        rows.append((start_time, name, response_time, "" if exception is None else type(exception).__name__))
+        # The failure as the page check or the client stated it ("303 page-login-index", a timeout), not
+        # only its class: a run's errors must say what the student saw.
+        error = "" if exception is None else str(exception)[:120] or type(exception).__name__
+        rows.append((start_time, name, response_time, error))
 
     environment = Environment(user_classes=[Student], host=arguments.host, events=events)
     runner = environment.create_local_runner()
