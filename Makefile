@@ -23,7 +23,7 @@ export CDK_VALIDATION := false
 # Nothing may call AWS at synth time: the CDK CLI would otherwise start a telemetry sender on every run.
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: install checkov-install synth compliance acknowledgments diagram test test-fast lint bench bench-moodle bench-exam bench-journey clean
+.PHONY: install checkov-install synth compliance acknowledgments diagram pins test test-fast lint bench bench-moodle bench-exam bench-journey clean
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -66,6 +66,11 @@ acknowledgments: synth
 # committed .dot differs from what the code draws.
 diagram: synth
 	$(PY) -m tools.diagram cdk.out docs/diagram
+
+# image/debian-pins.json made anew from a build of the image's packages stage (docs/IMAGE.md, "Security
+# rebuilds"): after the Dockerfile installs other packages. Needs podman, mmdebstrap and runc.
+pins: install
+	$(PY) -m tools.image_pins
 
 lint: install
 	$(VENV)/bin/ruff check .

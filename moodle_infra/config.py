@@ -15,7 +15,7 @@ from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar, get_args, get_type_hints
 
-from moodle_infra import capacity, instance_types, moodle_requirements, php_fpm
+from moodle_infra import capacity, instance_types, moodle_requirements, php_fpm, schedule_expression
 
 ENVIRONMENT_NAMES = ("dev", "staging", "prod")
 """The environments the pipeline promotes through, in order."""
@@ -260,6 +260,15 @@ class VulnerabilityGateConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SecurityRebuildConfig:
+    """When the pipeline starts by itself to move the image's Debian pins forward (docs/IMAGE.md, "Security
+    rebuilds"); ``moodle.pipeline.security_rebuild: null`` turns it off, and the committed pins stand."""
+
+    schedule: str
+    """An EventBridge schedule expression in UTC, like "cron(0 3 ? * MON *)" (Mondays, 03:00)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class PipelineConfig:
     account: str
     region: str
@@ -271,6 +280,7 @@ class PipelineConfig:
     notification_email: str | None
     image_repository_name: str
     vulnerability_gate: VulnerabilityGateConfig
+    security_rebuild: SecurityRebuildConfig | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -497,6 +507,11 @@ _RULES: _Rules = {
             r"(?=.{2,256}$)[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*",
             "an ECR repository name of 2 to 256 characters: lowercase letters and digits, "
             'separated by single ".", "_", "-" or "/", like "moodle"',
+        ),
+    },
+    SecurityRebuildConfig: {
+        "schedule": _Rule(
+            schedule_expression.EXPECTS, lambda value: schedule_expression.problem(value) is None
         ),
     },
     VulnerabilityGateConfig: {

@@ -24,8 +24,16 @@ PUSH_ACTIONS = (
 )
 """Push, plus the reads that ``docker push`` and the skip-if-already-pushed check make."""
 
-MOODLE_BUILD_ARGS = frozenset(
-    {"MOODLE_VERSION", "MOODLE_SHA256", "MOODLE_URL", "MOODLE_PLUGINS", "MOODLE_LANGUAGE_PACKS"}
+IMAGE_BUILD_ARGS = frozenset(
+    {
+        "MOODLE_VERSION",
+        "MOODLE_SHA256",
+        "MOODLE_URL",
+        "MOODLE_PLUGINS",
+        "MOODLE_LANGUAGE_PACKS",
+        "BASE_IMAGE",
+        "DEBIAN_SNAPSHOT",
+    }
 )
 """The variables ``buildspec-image.yml`` hands to ``docker build`` as build arguments; any other name
 would be silently ignored, so it is refused."""
@@ -41,9 +49,9 @@ def image_build_step(
     build_args: Mapping[str, str],
 ) -> pipelines.CodeBuildStep:
     """The buildspec is merged in as an object (CodeBuild cannot merge a buildspec file), so the
-    project's BuildSpec shows exactly what runs; the tag is the synth-time hash of ``image/`` and
-    ``build_args``."""
-    unknown = sorted(set(build_args) - MOODLE_BUILD_ARGS)
+    project's BuildSpec shows exactly what runs; the tag is the synth-time hash of ``image/``, the
+    release's ``build_args`` and the Debian pins (whose BASE_IMAGE and DEBIAN_SNAPSHOT are build args too)."""
+    unknown = sorted(set(build_args) - IMAGE_BUILD_ARGS)
     if unknown:
         raise ValueError(f"buildspec-image.yml does not pass {unknown} to docker build")
     return pipelines.CodeBuildStep(

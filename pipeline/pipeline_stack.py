@@ -11,6 +11,7 @@ from aws_cdk import aws_codepipeline as codepipeline
 from constructs import Construct
 
 from moodle_infra.config import EnvironmentConfig, ProjectConfig
+from moodle_infra.image_pins import ImagePins, load_pins
 from moodle_infra.moodle_image import IMAGE_DIRECTORY
 from pipeline.acknowledgments import acknowledge_pipeline_findings
 from pipeline.approval_step import ReleaseFacts, ReviewLinks, promotion_approval
@@ -22,6 +23,7 @@ from pipeline.image_tag import image_tag
 from pipeline.node_runtime import nodejs_build_spec, pin_security_check
 from pipeline.notifications import PipelineNotifications
 from pipeline.promotion_step import promotion_steps
+from pipeline.security_rebuild import refresh_commands, schedule_security_rebuilds
 from pipeline.smoke_test_step import smoke_test_step
 from pipeline.synth_step import name_synth_variables, synth_step
 from pipeline.vulnerability_gate_step import registry_scanning, vulnerability_gate
@@ -59,6 +61,9 @@ class PipelineStack(Stack):
     ``image_directory`` is what the image tag is hashed from (tests point it at a copy);
     ``image_build_args`` (the Moodle release: MOODLE_VERSION, MOODLE_SHA256, MOODLE_URL) go to the
     image build and into the tag, so that moving to another release rebuilds and rolls out.
+    ``image_pins`` (moodle_infra/image_pins.py) are the Debian pins to build from, the committed ones by
+    default; when the synth step has moved them (``committed_pins`` are then the ones in git), the
+    approvals name the packages that moved.
     """
 
     def __init__(
@@ -69,6 +74,8 @@ class PipelineStack(Stack):
         config: ProjectConfig,
         image_directory: Path = IMAGE_DIRECTORY,
         image_build_args: Mapping[str, str] | None = None,
+        image_pins: ImagePins | None = None,
+        committed_pins: ImagePins | None = None,
     ) -> None:
         tooling = config.pipeline
         super().__init__(scope, construct_id, env=Environment(account=tooling.account, region=tooling.region))
@@ -81,7 +88,7 @@ class PipelineStack(Stack):
             code_build_clone_output=True,
         )
         artifacts = ArtifactStore(self, "Artifacts")
-        synth = synth_step(self, source=source)
+        synth = synth_step(self, source=source, before_synth=refresh_commands(tooling.security_rebuild))
         pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
@@ -122,7 +129,8 @@ class PipelineStack(Stack):
             self, repository_name=tooling.image_repository_name, config=tooling.vulnerability_gate
         )
         build_args = dict(image_build_args or {})
-        image = images.image(image_tag(image_directory, build_args=build_args))
+        pins = image_pins or load_pins()
+        image = images.image(image_tag(image_directory, build_args=build_args, pins=pins))
         gate = vulnerability_gate(
             self,
             source=source,
@@ -134,6 +142,7 @@ class PipelineStack(Stack):
             moodle_version=config.moodle_release.version,
             moodle_sha256=config.moodle_release.sha256,
             image_tag=image.tag,
+            package_changes=tuple((committed_pins or pins).changes_to(pins)),
         )
         links = ReviewLinks(
             compliance_results=synth.results_url,
@@ -142,7 +151,10 @@ class PipelineStack(Stack):
         )
 
         image_build = image_build_step(
-            source=source, repository=images.repository, tag=image.tag, build_args=build_args
+            source=source,
+            repository=images.repository,
+            tag=image.tag,
+            build_args=build_args | pins.build_args(),
         )
         gate.step.add_step_dependency(image_build)
         smoke_tests: list[pipelines.CodeBuildStep] = []
@@ -184,6 +196,7 @@ class PipelineStack(Stack):
 
         pipeline.build_pipeline()
         name_synth_variables(pipeline.pipeline)
+        schedule_security_rebuilds(self, pipeline=pipeline.pipeline, config=tooling.security_rebuild)
         grant_both_connection_prefixes(self, connection_arn=tooling.connection_arn)
         pin_security_check(pipeline, cli_version=pinned_cdk_cli_version())
         notifications = PipelineNotifications(

@@ -13,6 +13,7 @@ outputs it refuses to resolve ("Output for step CodeBuildStep(Synth) not configu
 exports the variables itself and :func:`name_synth_variables` gives the synth action its namespace.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, pipelines
@@ -48,11 +49,14 @@ class SynthStep:
     """The one-line summary of acknowledgments added, removed or reworded, as a pipeline variable."""
 
 
-def synth_step(scope: Construct, *, source: pipelines.IFileSetProducer) -> SynthStep:
+def synth_step(
+    scope: Construct, *, source: pipelines.IFileSetProducer, before_synth: Sequence[str] = ()
+) -> SynthStep:
     """The Makefile is the one definition of how to install, test and synthesize, on a laptop and here:
     ``make install`` is ``python3.11 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt``
     and ``npm ci``, both from pinned lock files. Node.js comes from the pipeline's CodeBuild defaults
-    (pipeline/node_runtime.py)."""
+    (pipeline/node_runtime.py). ``before_synth`` runs after the tests, in the shell ``make synth`` runs
+    in (the image pins' refresh: pipeline/security_rebuild.py)."""
     reports = codebuild.ReportGroup(
         scope,
         "ComplianceReports",
@@ -66,6 +70,7 @@ def synth_step(scope: Construct, *, source: pipelines.IFileSetProducer) -> Synth
         install_commands=["make install"],
         commands=[
             "make test-fast",
+            *before_synth,
             "make synth",
             f'export {RESULTS_URL}="$(.venv/bin/python -m pipeline.review_link)"',
             f'export {ACKNOWLEDGMENT_CHANGES}="$(cat {ASSEMBLY_DIRECTORY}/{CHANGES_NAME})"',

@@ -14,6 +14,7 @@ from compliance.deploy_rules import (
     default_quotas,
     ecs_efs_volumes,
     elasticache_replication,
+    event_schedules,
     image_scanning,
     lambda_runtimes,
     log_delivery_buckets,
@@ -61,6 +62,7 @@ RULES: tuple[DeployRule, ...] = (
     weak_references.RULE,
     image_scanning.RULE,
     scheduled_actions.RULE,
+    event_schedules.RULE,
 )
 
 

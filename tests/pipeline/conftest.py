@@ -12,6 +12,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from moodle_infra.config import ProjectConfig
+from moodle_infra.image_pins import load_pins
 from pipeline.image_tag import image_tag
 from pipeline.pipeline_stack import PipelineStack
 
@@ -28,7 +29,7 @@ IMAGE_BUILD_ARGS = {"MOODLE_VERSION": "5.1.6", "MOODLE_SHA256": "0123456789abcde
 
 @pytest.fixture(scope="session")
 def expected_image_tag(image_directory: Path) -> str:
-    return image_tag(image_directory, build_args=IMAGE_BUILD_ARGS)
+    return image_tag(image_directory, build_args=IMAGE_BUILD_ARGS, pins=load_pins())
 
 
 @pytest.fixture(scope="session")

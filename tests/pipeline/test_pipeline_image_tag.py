@@ -3,12 +3,14 @@
 import re
 import shutil
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from moodle_infra.config import load_config
+from moodle_infra.image_pins import PINS_FILE_NAME, load_pins
 from moodle_infra.moodle_image import IMAGE_DIRECTORY
 from pipeline.image_tag import image_tag
 
@@ -158,3 +160,39 @@ def test_build_args_do_not_collide_with_files(tmp_path: Path) -> None:
 def test_missing_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         tag_of(tmp_path / "missing")
+
+
+PINS = load_pins()
+
+
+def test_the_pins_file_counts_by_what_it_pins_not_by_its_bytes(image_copy: Path) -> None:
+    """A new snapshot timestamp with the same packages and base is the same image: no rebuild, no rollout."""
+    before = image_tag(image_copy, build_args=RELEASE, pins=PINS)
+    (image_copy / PINS_FILE_NAME).write_text(replace(PINS, snapshot="20270101T000000Z").to_json())
+    assert image_tag(image_copy, build_args=RELEASE, pins=PINS) == before
+    assert (
+        image_tag(image_copy, build_args=RELEASE, pins=replace(PINS, snapshot="20270101T000000Z")) == before
+    )
+
+
+def test_a_moved_package_pin_changes_the_tag(image_copy: Path) -> None:
+    packages = dict(PINS.packages)
+    packages["libssl3t64"] += "+deb13u99"
+    moved = replace(PINS, packages=tuple(sorted(packages.items())))
+    assert image_tag(image_copy, build_args=RELEASE, pins=moved) != image_tag(
+        image_copy, build_args=RELEASE, pins=PINS
+    )
+
+
+def test_a_moved_base_digest_changes_the_tag(image_copy: Path) -> None:
+    moved = replace(PINS, base_image=PINS.followed_base_image + "@sha256:" + "0" * 64)
+    assert image_tag(image_copy, build_args=RELEASE, pins=moved) != image_tag(
+        image_copy, build_args=RELEASE, pins=PINS
+    )
+
+
+def test_a_new_package_in_the_image_changes_the_tag(image_copy: Path) -> None:
+    grown = replace(PINS, packages=tuple(sorted((*PINS.packages, ("libnew1", "1.0-1")))))
+    assert image_tag(image_copy, build_args=RELEASE, pins=grown) != image_tag(
+        image_copy, build_args=RELEASE, pins=PINS
+    )

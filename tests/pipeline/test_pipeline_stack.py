@@ -18,6 +18,7 @@ from pipeline.node_runtime import CODEBUILD_NODEJS
 from pipeline.pipeline_stack import PipelineStack, pinned_cdk_cli_version
 from pipeline.promotion_step import MARK_ACTIONS, RELEASE_ACTIONS
 from pipeline.promotion_tags import KEPT_PROMOTIONS
+from pipeline.security_rebuild import refresh_commands
 from pipeline.vulnerability_gate_step import GATE_STEP, READ_SCAN_ACTIONS, SUMMARY_VARIABLE
 from tests.pipeline.conftest import IMAGE_BUILD_ARGS
 
@@ -133,11 +134,16 @@ def test_artifacts_go_to_a_versioned_access_logged_bucket(
     assert encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == store["EncryptionKey"]["Id"]
 
 
-def test_synth_installs_tests_and_synthesizes_into_cdk_out(pipeline_template: Template) -> None:
+def test_synth_installs_tests_and_synthesizes_into_cdk_out(
+    pipeline_template: Template, project_config: ProjectConfig
+) -> None:
     project = _project(pipeline_template, _action(pipeline_template, "Build", "Synth"))
     build_spec = _build_spec_object(project)
     assert build_spec["phases"]["install"]["commands"] == ["make install"]
-    assert build_spec["phases"]["build"]["commands"][:2] == ["make test-fast", "make synth"]
+    commands = build_spec["phases"]["build"]["commands"]
+    assert commands[0] == "make test-fast"
+    assert commands[1:3] == refresh_commands(project_config.pipeline.security_rebuild)
+    assert commands[3] == "make synth"
     assert build_spec["artifacts"]["base-directory"] == "cdk.out"
     assert build_spec["cache"]["paths"] == ["/root/.cache/pip/**/*", "/root/.npm/**/*"]
     assert project["Cache"] == {"Type": "LOCAL", "Modes": ["LOCAL_CUSTOM_CACHE"]}
