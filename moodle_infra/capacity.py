@@ -41,8 +41,12 @@ class Measured:
 
 
 def measured_table(results: dict[str, Any], label: str = MEASURED) -> list[Measured]:
+    """The runs of ``label``, less those the bench's host starved (``host_limited``: a step failed while
+    the machine's cores, not the task's limit, were full): their failing steps measured the machine."""
     table = []
     for run in results[label]["runs"]:
+        if run.get("host_limited"):
+            continue
         start = run["sync_start"]
         drain = start["drain_seconds"]
         within = (

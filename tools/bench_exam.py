@@ -229,17 +229,6 @@ class Monitor(threading.Thread):
         return self.rows
 
 
-def web_cpu_percent(
-    samples: list[dict[str, float]], start_epoch: float, step: analysis.Step, size: Size
-) -> float:
-    """The web container's CPU use during a step, in percent of its CPU limit (what ECS reports)."""
-    inside = [row for row in samples if step.start <= row["time"] - start_epoch <= step.end]
-    if len(inside) < 2:
-        return float("nan")
-    used_ms = inside[-1]["web_cpu_ms"] - inside[0]["web_cpu_ms"]
-    return round(100 * used_ms / ((inside[-1]["time"] - inside[0]["time"]) * 1000 * size.vcpu), 1)
-
-
 def cpu_share(samples: list[dict[str, float]], counter: str) -> float:
     """Percent of one core a process used between its first and last sample: the load generator's last
     samples come after it exited, so samples without a value are left out."""
@@ -350,6 +339,10 @@ def run_size(
     found_steps = analysis.steps(requests, steps, arrived, float(result["schedule_origin"] or 0.0))
     access_log = (log_dir / "php-fpm-access.log").read_text().splitlines()
     costs = analysis.cpu_per_request_type(access_log)
+    figures = [
+        analysis.step_figures(step, samples, float(result["start_epoch"]), size.vcpu, os.cpu_count() or 1)
+        for step in found_steps
+    ]
     first, last = samples[0], samples[-1]
     return {
         "size": asdict(size) | {"label": size.label, "vcpu": size.vcpu},
@@ -363,14 +356,8 @@ def run_size(
         "load_average_before": loads_before,
         "load_average_after": loads_after,
         "sync_start": asdict(start),
-        "steps": [
-            asdict(step)
-            | {
-                "holds": step.holds,
-                "web_cpu_percent": web_cpu_percent(samples, result["start_epoch"], step, size),
-            }
-            for step in found_steps
-        ],
+        "steps": figures,
+        "host_limited": analysis.host_limited(figures),
         "capacity_equivalent_students": analysis.capacity(found_steps),
         "cpu_per_request": [asdict(cost) for cost in costs],
         "answers_confirmed_to_students": answers_confirmed,

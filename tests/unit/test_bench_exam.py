@@ -6,6 +6,8 @@ import math
 import random
 from pathlib import Path
 
+import pytest
+
 from tools.exam import analysis
 from tools.exam.analysis import Request
 from tools.exam.attempt_form import SHORT_ANSWER, ResponseForm
@@ -114,14 +116,41 @@ def test_a_run_is_reanalysed_for_the_schedule_actually_in_force(tmp_path: Path) 
         f"{7 + i / 10},quiz page,100," for i in range(30)
     ]
     (tmp_path / "requests-a-run-512.csv").write_text("\n".join(rows) + "\n")
-    monitor = ["time,web_cpu_ms"] + [f"{1000 + second},{second * 250}" for second in range(0, 30)]
+    # The web task at 250 ms of CPU a second, the rest of the host at 1,550: 1.8 of its 2 cores.
+    monitor = ["time,web_cpu_ms,db_cpu_ms,redis_cpu_ms,loadgen_cpu_ms"] + [
+        f"{1000 + second},{second * 250},{second * 1000},{second * 50},{second * 500}"
+        for second in range(0, 30)
+    ]
     (tmp_path / "monitor-a-run-512.csv").write_text("\n".join(monitor) + "\n")
     run = {"size": {"cpu": 512, "vcpu": 0.5}, "arrived": 10, "start_epoch": 1000, "steps": []}
-    (tmp_path / "results.json").write_text(json.dumps({label: {"runs": [run]}}))
+    (tmp_path / "results.json").write_text(json.dumps({label: {"runs": [run], "machine": {"cpus": 2}}}))
     analysis.reanalyse(tmp_path, label, [(4.0, 20.0)])
     (found,) = json.loads((tmp_path / "results.json").read_text())[label]["runs"]
     (step,) = found["steps"]
     assert (step["start"], step["pages"], step["holds"]) == (7.0, 30, True)
     assert step["web_cpu_percent"] == 50.0, "250 ms of CPU a second on half a vCPU"
+    assert step["host_cpu_percent"] == 90.0
+    assert found["host_limited"] is False, "the step held"
     assert found["capacity_equivalent_students"] == 150
     assert found["steps_reanalysed_for"] == "4:20"
+
+
+@pytest.mark.parametrize(
+    ("holds", "web", "host", "limited"),
+    [
+        (
+            False,
+            63.0,
+            92.1,
+            True,
+        ),  # the 2 vCPU run on the 2-core machine: the host was full, the task was not
+        (False, 98.9, 71.4, False),  # the task at its own limit: a real capacity figure
+        (False, 63.0, 60.0, False),  # neither full: latency from elsewhere, not the host's cores
+        (True, 35.3, 95.0, False),  # a step that held says nothing against the run
+    ],
+)
+def test_a_run_is_host_limited_only_when_a_step_failed_on_a_full_host_below_the_tasks_limit(
+    holds: bool, web: float, host: float, limited: bool
+) -> None:
+    step = {"holds": holds, "web_cpu_percent": web, "host_cpu_percent": host}
+    assert analysis.host_limited([step]) is limited

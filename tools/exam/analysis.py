@@ -188,34 +188,72 @@ def cpu_per_request_type(lines: Iterable[str]) -> list[CpuCost]:
     ]
 
 
+HOST_COUNTERS = ("web_cpu_ms", "db_cpu_ms", "redis_cpu_ms", "loadgen_cpu_ms")
+"""Everything the bench runs on the host: the web task, the database, Redis and the load generator."""
+SATURATED_PERCENT = 90.0
+
+
+def cpu_percent(
+    samples: Sequence[dict[str, float]], origin: float, step: Step, counters: Sequence[str], cores: float
+) -> float:
+    """CPU the processes of ``counters`` (cumulative CPU milliseconds in the once-a-second samples) used
+    during a step, in percent of ``cores``: the web task's limit (what ECS reports), or the host's."""
+    inside = [
+        row for row in samples
+        if step.start <= row["time"] - origin <= step.end and not any(math.isnan(row[c]) for c in counters)
+    ]  # fmt: skip
+    if len(inside) < 2:
+        return math.nan
+    used = sum(inside[-1][counter] - inside[0][counter] for counter in counters)
+    return round(100 * used / ((inside[-1]["time"] - inside[0]["time"]) * 1000 * cores), 1)
+
+
+def step_figures(
+    step: Step, samples: Sequence[dict[str, float]], origin: float, vcpu: float, host_cores: int
+) -> dict[str, Any]:
+    return asdict(step) | {
+        "holds": step.holds,
+        "web_cpu_percent": cpu_percent(samples, origin, step, ("web_cpu_ms",), vcpu),
+        "host_cpu_percent": cpu_percent(samples, origin, step, HOST_COUNTERS, host_cores),
+    }
+
+
+def host_limited(found: Sequence[dict[str, Any]]) -> bool:
+    """A step failed while the web task used less than 90 % of its CPU limit and the host's cores were at
+    least 90 % busy: the machine starved the task (the database, Redis and the load generator share it),
+    so the step says nothing about the task's own capacity."""
+    return any(
+        not step["holds"]
+        and step["web_cpu_percent"] < SATURATED_PERCENT
+        and step.get("host_cpu_percent", 0.0) >= SATURATED_PERCENT
+        for step in found
+    )
+
+
+def read_samples(path: Path) -> list[dict[str, float]]:
+    with path.open() as stream:
+        return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(stream)]
+
+
 def reanalyse(out: Path, label: str, schedule: Sequence[tuple[float, float]]) -> None:
-    """Recompute the steps of one results.json run label from its raw request logs, for a schedule other
-    than the one the bench assumed (a run whose students thought differently, docs/CAPACITY.md)."""
+    """Recompute the steps of one results.json run label from its raw request and monitor logs: for a
+    schedule other than the one the bench assumed (a run whose students thought differently), or to add
+    figures a newer analysis computes (docs/CAPACITY.md)."""
     path = out / "results.json"
     results = json.loads(path.read_text())
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    cores = int(results[label]["machine"]["cpus"])
     for run in results[label]["runs"]:
         requests = read_requests(out / f"requests-{slug}-{run['size']['cpu']}.csv")
+        samples = read_samples(out / f"monitor-{slug}-{run['size']['cpu']}.csv")
         start = sync_start(requests, run["arrived"])
         found = steps(requests, schedule, run["arrived"], start.drain_seconds)
-        run["steps"] = [asdict(step) | {"holds": step.holds, "web_cpu_percent": run_cpu(out, slug, run, step)}
-                        for step in found]  # fmt: skip
+        origin, vcpu = float(run["start_epoch"]), float(run["size"]["vcpu"])
+        run["steps"] = [step_figures(step, samples, origin, vcpu, cores) for step in found]
+        run["host_limited"] = host_limited(run["steps"])
         run["capacity_equivalent_students"] = capacity(found)
         run["steps_reanalysed_for"] = ",".join(f"{think:g}:{seconds:g}" for think, seconds in schedule)
     path.write_text(json.dumps(results, indent=1) + "\n")
-
-
-def run_cpu(out: Path, slug: str, run: dict[str, Any], step: Step) -> float:
-    """The web container's CPU use in a step, in percent of its limit, from the run's monitor samples."""
-    with (out / f"monitor-{slug}-{run['size']['cpu']}.csv").open() as stream:
-        samples = [{key: float(value) for key, value in row.items()} for row in csv.DictReader(stream)]
-    origin = float(run["start_epoch"])
-    inside = [row for row in samples if step.start <= row["time"] - origin <= step.end]
-    if len(inside) < 2:
-        return math.nan
-    used = inside[-1]["web_cpu_ms"] - inside[0]["web_cpu_ms"]
-    vcpu = float(run["size"]["vcpu"])
-    return round(100 * used / ((inside[-1]["time"] - inside[0]["time"]) * 1000 * vcpu), 1)
 
 
 if __name__ == "__main__":

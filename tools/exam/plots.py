@@ -81,8 +81,9 @@ def report(results: dict[str, Any], out: Path) -> None:
             f"{machine['memory_gib']} GiB; Moodle tree {result['moodle']}.",
             "",
             "| task | workers | students | capacity (students per vCPU, p95 <= 1.5 s, 0 errors) | start: "
-            "drain s / p95 ms / errors | lost answers / unfinished | errors | load avg before -> after |",
-            "|---|---|---|---|---|---|---|---|",
+            "drain s / p95 ms / errors | lost answers / unfinished | errors | load avg before -> after | "
+            "host-limited |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for run in result["runs"]:
             start = run["sync_start"]
@@ -91,19 +92,20 @@ def report(results: dict[str, Any], out: Path) -> None:
                 f"{run['capacity_equivalent_students'] / run['size']['vcpu']:.0f} | "
                 f"{start['drain_seconds']:.1f} / {_ms(start['p95_ms'])} / {start['errors']} | "
                 f"{run['lost_answers']} / {run['unfinished_attempts']} | {run['errors']} | "
-                f"{run['load_average_before'][0]} -> {run['load_average_after'][0]} |"
+                f"{run['load_average_before'][0]} -> {run['load_average_after'][0]} | "
+                f"{'yes' if run.get('host_limited') else 'no'} |"
             )
         lines += ["", "Steps (think time, anchor-equivalent students per vCPU, quiz pages, p50/p95/p99 ms, "
-                  "errors, web CPU % of its limit):", ""]  # fmt: skip
-        lines += ["| task | think s | students per vCPU | pages | p50 | p95 | p99 | errors | web CPU % |",
-                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "errors, web CPU % of its limit, host CPU % of all its cores):", ""]  # fmt: skip
+        lines += ["| task | think s | students per vCPU | pages | p50 | p95 | p99 | errors | web CPU % | "
+                  "host CPU % |", "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for run in result["runs"]:
             for step in run["steps"]:
                 lines.append(
                     f"| {run['size']['label']} | {step['think_seconds']:g} | "
                     f"{step['equivalent_students'] / run['size']['vcpu']:.0f} | {step['pages']} | "
                     f"{_ms(step['p50_ms'])} | {_ms(step['p95_ms'])} | {_ms(step['p99_ms'])} | "
-                    f"{step['errors']} | {step['web_cpu_percent']} |"
+                    f"{step['errors']} | {step['web_cpu_percent']} | {step.get('host_cpu_percent', '-')} |"
                 )
         lines += ["", "CPU per request type (php-fpm's accounting):", "",
                   "| task | request | count | CPU ms mean | CPU ms p95 | wall ms mean | peak PHP memory KB |",
