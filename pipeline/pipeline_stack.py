@@ -23,7 +23,7 @@ from pipeline.image_tag import image_tag
 from pipeline.node_runtime import nodejs_build_spec, pin_security_check
 from pipeline.notifications import PipelineNotifications
 from pipeline.promotion_step import promotion_steps
-from pipeline.security_rebuild import refresh_commands, schedule_security_rebuilds
+from pipeline.security_rebuild import schedule_security_rebuilds, synth_extension
 from pipeline.smoke_test_step import smoke_test_step
 from pipeline.synth_step import name_synth_variables, synth_step
 from pipeline.vulnerability_gate_step import registry_scanning, vulnerability_gate
@@ -88,7 +88,13 @@ class PipelineStack(Stack):
             code_build_clone_output=True,
         )
         artifacts = ArtifactStore(self, "Artifacts")
-        synth = synth_step(self, source=source, before_synth=refresh_commands(tooling.security_rebuild))
+        synth = synth_step(
+            self,
+            source=source,
+            extension=synth_extension(
+                tooling.security_rebuild, repository_name=tooling.image_repository_name
+            ),
+        )
         pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
@@ -196,7 +202,13 @@ class PipelineStack(Stack):
 
         pipeline.build_pipeline()
         name_synth_variables(pipeline.pipeline)
-        schedule_security_rebuilds(self, pipeline=pipeline.pipeline, config=tooling.security_rebuild)
+        schedule_security_rebuilds(
+            self,
+            pipeline=pipeline.pipeline,
+            synth_project=synth.step.project,
+            repository=images.repository,
+            config=tooling.security_rebuild,
+        )
         grant_both_connection_prefixes(self, connection_arn=tooling.connection_arn)
         pin_security_check(pipeline, cli_version=pinned_cdk_cli_version())
         notifications = PipelineNotifications(

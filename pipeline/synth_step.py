@@ -13,7 +13,6 @@ outputs it refuses to resolve ("Output for step CodeBuildStep(Synth) not configu
 exports the variables itself and :func:`name_synth_variables` gives the synth action its namespace.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, pipelines
@@ -39,6 +38,17 @@ REPORT_ACTIONS = ("codebuild:CreateReport", "codebuild:UpdateReport", "codebuild
 
 
 @dataclass(frozen=True)
+class SynthExtension:
+    """What another concern adds to the synth step (pipeline/security_rebuild.py): commands around
+    ``make synth`` (in its shell), variables to export, and environment variables."""
+
+    before_synth: tuple[str, ...] = ()
+    after_synth: tuple[str, ...] = ()
+    exported_variables: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class SynthStep:
     step: pipelines.CodeBuildStep
     reports: codebuild.ReportGroup
@@ -50,13 +60,13 @@ class SynthStep:
 
 
 def synth_step(
-    scope: Construct, *, source: pipelines.IFileSetProducer, before_synth: Sequence[str] = ()
+    scope: Construct, *, source: pipelines.IFileSetProducer, extension: SynthExtension = SynthExtension()
 ) -> SynthStep:
     """The Makefile is the one definition of how to install, test and synthesize, on a laptop and here:
     ``make install`` is ``python3.11 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt``
     and ``npm ci``, both from pinned lock files. Node.js comes from the pipeline's CodeBuild defaults
-    (pipeline/node_runtime.py). ``before_synth`` runs after the tests, in the shell ``make synth`` runs
-    in (the image pins' refresh: pipeline/security_rebuild.py)."""
+    (pipeline/node_runtime.py). ``extension`` adds the security rebuilds' commands (their pin refresh
+    after the tests, their deploy decision after the synthesis) in the shell ``make synth`` runs in."""
     reports = codebuild.ReportGroup(
         scope,
         "ComplianceReports",
@@ -70,8 +80,9 @@ def synth_step(
         install_commands=["make install"],
         commands=[
             "make test-fast",
-            *before_synth,
+            *extension.before_synth,
             "make synth",
+            *extension.after_synth,
             f'export {RESULTS_URL}="$(.venv/bin/python -m pipeline.review_link)"',
             f'export {ACKNOWLEDGMENT_CHANGES}="$(cat {ASSEMBLY_DIRECTORY}/{CHANGES_NAME})"',
         ],
@@ -82,7 +93,9 @@ def synth_step(
             {
                 "phases": {"install": {"runtime-versions": {"python": "3.11"}}},
                 "cache": {"paths": list(CACHED_PATHS)},
-                "env": {"exported-variables": [RESULTS_URL, ACKNOWLEDGMENT_CHANGES]},
+                "env": {
+                    "exported-variables": [RESULTS_URL, ACKNOWLEDGMENT_CHANGES, *extension.exported_variables]
+                },
                 "reports": {
                     reports.report_group_arn: {
                         "files": [JUNIT_NAME],
@@ -92,6 +105,7 @@ def synth_step(
                 },
             }
         ),
+        env=dict(extension.env),
         role_policy_statements=[
             iam.PolicyStatement(actions=list(REPORT_ACTIONS), resources=[reports.report_group_arn])
         ],

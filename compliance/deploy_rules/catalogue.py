@@ -26,6 +26,7 @@ from compliance.deploy_rules import (
     retained_names,
     scheduled_actions,
     service_key_policies,
+    stage_conditions,
     synthetics_canaries,
     unique_physical_names,
     vpc_origin,
@@ -63,6 +64,7 @@ RULES: tuple[DeployRule, ...] = (
     image_scanning.RULE,
     scheduled_actions.RULE,
     event_schedules.RULE,
+    stage_conditions.RULE,
 )
 
 

@@ -18,7 +18,7 @@ from pipeline.node_runtime import CODEBUILD_NODEJS
 from pipeline.pipeline_stack import PipelineStack, pinned_cdk_cli_version
 from pipeline.promotion_step import MARK_ACTIONS, RELEASE_ACTIONS
 from pipeline.promotion_tags import KEPT_PROMOTIONS
-from pipeline.security_rebuild import refresh_commands
+from pipeline.security_rebuild import synth_extension
 from pipeline.vulnerability_gate_step import GATE_STEP, READ_SCAN_ACTIONS, SUMMARY_VARIABLE
 from tests.pipeline.conftest import IMAGE_BUILD_ARGS
 
@@ -142,8 +142,10 @@ def test_synth_installs_tests_and_synthesizes_into_cdk_out(
     assert build_spec["phases"]["install"]["commands"] == ["make install"]
     commands = build_spec["phases"]["build"]["commands"]
     assert commands[0] == "make test-fast"
-    assert commands[1:3] == refresh_commands(project_config.pipeline.security_rebuild)
+    extension = synth_extension(project_config.pipeline.security_rebuild, repository_name="moodle")
+    assert commands[1:3] == list(extension.before_synth)
     assert commands[3] == "make synth"
+    assert commands[4:5] == list(extension.after_synth)
     assert build_spec["artifacts"]["base-directory"] == "cdk.out"
     assert build_spec["cache"]["paths"] == ["/root/.cache/pip/**/*", "/root/.npm/**/*"]
     assert project["Cache"] == {"Type": "LOCAL", "Modes": ["LOCAL_CUSTOM_CACHE"]}

@@ -10,11 +10,18 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Match, Template
 
+from compliance.deploy_rules.model import as_list
 from moodle_infra.config import ProjectConfig
 from moodle_infra.image_pins import ImagePins, load_pins
 from pipeline.pipeline_stack import PipelineStack
 from tests.pipeline.conftest import IMAGE_BUILD_ARGS
-from tests.pipeline.test_pipeline_stack import _action, _build_spec_object, _project
+from tests.pipeline.test_pipeline_stack import (
+    _action,
+    _build_spec_object,
+    _pipeline,
+    _policy_statements_of_project,
+    _project,
+)
 
 COMMITTED = load_pins()
 
@@ -92,6 +99,67 @@ def test_the_synth_step_refreshes_the_pins_before_it_synthesizes(pipeline_templa
     assert refresh + 1 < commands.index("make synth")
 
 
+def test_the_synth_step_decides_and_exports_whether_this_execution_deploys(
+    pipeline_template: Template,
+) -> None:
+    project = _project(pipeline_template, _action(pipeline_template, "Build", "Synth"))
+    spec = _build_spec_object(project)
+    commands = spec["phases"]["build"]["commands"]
+    decision = commands.index('export DEPLOY="$(.venv/bin/python -m pipeline.rebuild_decision)"')
+    assert decision == commands.index("make synth") + 1
+    assert "DEPLOY" in spec["env"]["exported-variables"]
+    variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+    assert variables["IMAGE_REPOSITORY_NAME"] == "moodle"
+
+
+def test_the_synth_step_may_read_this_pipelines_executions_and_this_repositorys_images(
+    pipeline_template: Template,
+) -> None:
+    statements = _policy_statements_of_project(
+        pipeline_template, _action(pipeline_template, "Build", "Synth")
+    )
+    by_action = {
+        action: statement["Resource"]
+        for statement in statements
+        for action in as_list(statement["Action"])
+        if action.startswith(("codepipeline:Get", "ecr:"))
+    }
+    pipeline_id = next(iter(pipeline_template.find_resources("AWS::CodePipeline::Pipeline")))
+    assert set(by_action) == {
+        "codepipeline:GetPipelineState",
+        "codepipeline:GetPipelineExecution",
+        "ecr:DescribeImages",
+    }
+    assert pipeline_id in json.dumps(by_action["codepipeline:GetPipelineState"])
+    assert "MoodleImagesRepository" in json.dumps(by_action["ecr:DescribeImages"])
+
+
+@pytest.mark.parametrize("stage", ["Dev", "Staging", "Prod"])
+def test_each_environment_is_skipped_unless_the_synth_step_says_deploy(
+    pipeline_template: Template, stage: str
+) -> None:
+    (found,) = [s for s in _pipeline(pipeline_template)["Stages"] if s["Name"] == stage]
+    (condition,) = found["BeforeEntry"]["Conditions"]
+    assert condition["Result"] == "SKIP"
+    (rule,) = condition["Rules"]
+    assert rule["RuleTypeId"] == {
+        "Category": "Rule",
+        "Owner": "AWS",
+        "Provider": "VariableCheck",
+        "Version": "1",
+    }
+    assert rule["Configuration"] == {
+        "Variable": "#{SynthVariables.DEPLOY}",
+        "Operator": "EQ",
+        "Value": "true",
+    }
+
+
+def test_the_build_and_the_pipeline_update_are_never_skipped(pipeline_template: Template) -> None:
+    conditioned = [s["Name"] for s in _pipeline(pipeline_template)["Stages"] if "BeforeEntry" in s]
+    assert conditioned == ["Dev", "Staging", "Prod"]
+
+
 def test_the_image_build_gets_the_committed_pins(pipeline_template: Template) -> None:
     variables = _variables(pipeline_template, "Dev", "BuildMoodleImage")
     assert variables["BASE_IMAGE"] == COMMITTED.base_image
@@ -103,8 +171,9 @@ def test_committed_pins_are_no_security_rebuild(pipeline_template: Template) -> 
     assert "Security rebuild" not in approval["Configuration"]["CustomData"]
 
 
-def test_without_a_schedule_there_is_no_rule_and_no_refresh(rebuilt_template: Template) -> None:
+def test_without_a_schedule_there_is_no_rule_no_refresh_and_no_skipping(rebuilt_template: Template) -> None:
     assert _schedule_rules(rebuilt_template) == {}
+    assert not any("BeforeEntry" in stage for stage in _pipeline(rebuilt_template)["Stages"])
     commands = _build_spec_object(_project(rebuilt_template, _action(rebuilt_template, "Build", "Synth")))[
         "phases"
     ]["build"]["commands"]
