@@ -158,9 +158,10 @@ class PipelineStack(Stack):
 
         image_build = image_build_step(
             source=source,
+            assembly=synth.step,
             repository=images.repository,
             tag=image.tag,
-            build_args=build_args | pins.build_args(),
+            build_args=build_args,
         )
         gate.step.add_step_dependency(image_build)
         smoke_tests: list[pipelines.CodeBuildStep] = []

@@ -23,6 +23,7 @@ from constructs import Construct
 
 from compliance.gate import CHANGES_NAME
 from compliance.junit import JUNIT_NAME
+from moodle_infra.image_pins import PINS_ENVIRONMENT_VARIABLE, PINS_FILE
 
 CACHED_PATHS = ("/root/.cache/pip/**/*", "/root/.npm/**/*")
 """pip's and npm's download caches: a warm build skips fetching ~900 MB of wheels and packages."""
@@ -34,6 +35,10 @@ ACKNOWLEDGMENT_CHANGES = "ACKNOWLEDGMENT_CHANGES"
 SYNTH_STAGE = "Build"
 SYNTH_ACTION = "Synth"
 VARIABLES_NAMESPACE = "SynthVariables"
+COMMITTED_PINS = PINS_FILE.relative_to(PINS_FILE.parents[1]).as_posix()
+IMAGE_PINS_NAME = "image-pins.json"
+"""The Debian pins the app built from (the refreshed ones, else image/debian-pins.json), copied into the
+cloud assembly for the image build step."""
 REPORT_ACTIONS = ("codebuild:CreateReport", "codebuild:UpdateReport", "codebuild:BatchPutTestCases")
 
 
@@ -82,6 +87,7 @@ def synth_step(
             "make test-fast",
             *extension.before_synth,
             "make synth",
+            f'cp "${{{PINS_ENVIRONMENT_VARIABLE}:-{COMMITTED_PINS}}}" {ASSEMBLY_DIRECTORY}/{IMAGE_PINS_NAME}',
             *extension.after_synth,
             f'export {RESULTS_URL}="$(.venv/bin/python -m pipeline.review_link)"',
             f'export {ACKNOWLEDGMENT_CHANGES}="$(cat {ASSEMBLY_DIRECTORY}/{CHANGES_NAME})"',

@@ -145,7 +145,8 @@ def test_synth_installs_tests_and_synthesizes_into_cdk_out(
     extension = synth_extension(project_config.pipeline.security_rebuild, repository_name="moodle")
     assert commands[1:3] == list(extension.before_synth)
     assert commands[3] == "make synth"
-    assert commands[4:5] == list(extension.after_synth)
+    assert commands[4] == 'cp "${MOODLE_IMAGE_PINS:-image/debian-pins.json}" cdk.out/image-pins.json'
+    assert commands[5:6] == list(extension.after_synth)
     assert build_spec["artifacts"]["base-directory"] == "cdk.out"
     assert build_spec["cache"]["paths"] == ["/root/.cache/pip/**/*", "/root/.npm/**/*"]
     assert project["Cache"] == {"Type": "LOCAL", "Modes": ["LOCAL_CUSTOM_CACHE"]}
@@ -178,7 +179,12 @@ def test_image_build_is_privileged_and_runs_the_image_buildspec(
     project = _project(pipeline_template, _action(pipeline_template, "Dev", "BuildMoodleImage"))
     assert project["Environment"]["PrivilegedMode"] is True
     build_spec = json.loads(_build_spec(project))
-    assert build_spec["phases"] == yaml.safe_load(IMAGE_BUILDSPEC.read_text())["phases"]
+    # The file's phases, and CDK's install command that links the synth step's assembly beside the source.
+    assert build_spec["phases"] | {"install": None} == yaml.safe_load(IMAGE_BUILDSPEC.read_text())[
+        "phases"
+    ] | {"install": None}
+    (link,) = build_spec["phases"]["install"]["commands"]
+    assert link.endswith('ln -s -- "$CODEBUILD_SRC_DIR_Synth_Output" "assembly"')
     variables = {
         variable["Name"]: variable["Value"] for variable in project["Environment"]["EnvironmentVariables"]
     }
@@ -189,9 +195,11 @@ def test_image_build_is_privileged_and_runs_the_image_buildspec(
 
 def test_image_build_refuses_arguments_the_buildspec_would_ignore() -> None:
     stack = Stack(App(), "Images")
+    source = pipelines.CodePipelineSource.connection("org/repo", "main", connection_arn="arn")
     with pytest.raises(ValueError, match="MOODLE_RELEASE"):
         image_build_step(
-            source=pipelines.CodePipelineSource.connection("org/repo", "main", connection_arn="arn"),
+            source=source,
+            assembly=source,
             repository=ecr.Repository.from_repository_name(stack, "Repository", "moodle"),
             tag="img-0",
             build_args={"MOODLE_RELEASE": "5.1.6"},

@@ -106,7 +106,7 @@ def test_the_synth_step_decides_and_exports_whether_this_execution_deploys(
     spec = _build_spec_object(project)
     commands = spec["phases"]["build"]["commands"]
     decision = commands.index('export DEPLOY="$(.venv/bin/python -m pipeline.rebuild_decision)"')
-    assert decision == commands.index("make synth") + 1
+    assert decision > commands.index("make synth")
     assert "DEPLOY" in spec["env"]["exported-variables"]
     variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
     assert variables["IMAGE_REPOSITORY_NAME"] == "moodle"
@@ -160,10 +160,21 @@ def test_the_build_and_the_pipeline_update_are_never_skipped(pipeline_template: 
     assert conditioned == ["Dev", "Staging", "Prod"]
 
 
-def test_the_image_build_gets_the_committed_pins(pipeline_template: Template) -> None:
+def test_the_synth_step_hands_the_pins_it_built_from_to_the_image_build(pipeline_template: Template) -> None:
+    """Through the cloud assembly, not the build project's settings: a new snapshot day that moves no
+    package leaves the pipeline unchanged, so it neither self-mutates nor restarts."""
+    synth = _build_spec_object(_project(pipeline_template, _action(pipeline_template, "Build", "Synth")))
+    commands = synth["phases"]["build"]["commands"]
+    copy = 'cp "${MOODLE_IMAGE_PINS:-image/debian-pins.json}" cdk.out/image-pins.json'
+    assert commands.index(copy) == commands.index("make synth") + 1
+    image_build = _action(pipeline_template, "Dev", "BuildMoodleImage")
+    assert len(image_build["InputArtifacts"]) == 2, "the source and the synth step's assembly"
     variables = _variables(pipeline_template, "Dev", "BuildMoodleImage")
-    assert variables["BASE_IMAGE"] == COMMITTED.base_image
-    assert variables["DEBIAN_SNAPSHOT"] == COMMITTED.snapshot
+    assert variables["IMAGE_PINS"] == "assembly/image-pins.json"
+    assert not {"BASE_IMAGE", "DEBIAN_SNAPSHOT"} & variables.keys()
+    buildspec = json.dumps(_build_spec_object(_project(pipeline_template, image_build)))
+    assert 'BASE_IMAGE=\\"$(jq -er .base_image \\"$IMAGE_PINS\\")\\"' in buildspec
+    assert 'DEBIAN_SNAPSHOT=\\"$(jq -er .snapshot \\"$IMAGE_PINS\\")\\"' in buildspec
 
 
 def test_committed_pins_are_no_security_rebuild(pipeline_template: Template) -> None:
@@ -185,8 +196,20 @@ def test_moved_pins_build_a_new_tag_from_the_new_snapshot(
 ) -> None:
     moved = _variables(rebuilt_template, "Dev", "BuildMoodleImage")
     committed = _variables(pipeline_template, "Dev", "BuildMoodleImage")
-    assert moved["DEBIAN_SNAPSHOT"] == "20261214T000000Z"
     assert moved["IMAGE_TAG"] != committed["IMAGE_TAG"]
+
+
+def test_a_new_snapshot_day_alone_changes_nothing_in_the_pipeline(
+    project_config: ProjectConfig, image_directory: Any, pipeline_template: Template
+) -> None:
+    """The cumulative case: last week's moved pins again, one week later. Same packages, new timestamp:
+    the same template, so the execution is not restarted and the decision can skip the environments."""
+    later = PipelineStack(
+        App(), "MoodlePipeline", config=project_config, image_directory=image_directory,
+        image_build_args=IMAGE_BUILD_ARGS, image_pins=replace(COMMITTED, snapshot="20270104T000000Z"),
+        committed_pins=COMMITTED,
+    )  # fmt: skip
+    assert Template.from_stack(later).to_json() == pipeline_template.to_json()
 
 
 @pytest.mark.parametrize("stage", ["Staging", "Prod"])
