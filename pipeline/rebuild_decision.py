@@ -19,10 +19,10 @@ from moodle_infra.config import load_from_context
 from moodle_infra.image_pins import PINS_ENVIRONMENT_VARIABLE, PINS_FILE, load_pins
 from moodle_infra.moodle_image import IMAGE_DIRECTORY
 from pipeline.image_tag import image_tag
+from pipeline.synth_step import SYNTH_STAGE
 
 SCHEDULE_TRIGGER = "CloudWatchEvent"
 """GetPipelineExecution's trigger type for an execution an EventBridge rule started."""
-SYNTH_STAGE = "Build"
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 

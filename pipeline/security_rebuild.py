@@ -14,7 +14,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from moodle_infra.config import SecurityRebuildConfig
+from moodle_infra.config import ENVIRONMENT_NAMES, SecurityRebuildConfig
 from moodle_infra.image_pins import PINS_ENVIRONMENT_VARIABLE
 from moodle_infra.managed_policy_role import ManagedPolicyRole
 from pipeline.synth_step import VARIABLES_NAMESPACE, SynthExtension
@@ -23,7 +23,8 @@ REFRESHED_PINS = ".image-pins/refreshed.json"
 """Where the synth step writes the pins to build from (outside ``image/``, whose files make the tag)."""
 DEPLOY_VARIABLE = "DEPLOY"
 """Exported by the synth step: "false" when a scheduled execution found nothing new (rebuild_decision)."""
-SKIPPABLE_STAGES = ("Dev", "Staging", "Prod")
+SKIPPABLE_STAGES = tuple(name.title() for name in ENVIRONMENT_NAMES)
+"""Each environment's stage (stages are named after their environment, pipeline/pipeline_stack.py)."""
 READ_EXECUTION_ACTIONS = ("codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution")
 
 
