@@ -38,6 +38,13 @@ class Measured:
     """The task's CPU use, in percent of its limit, while it held ``students``."""
     db_cpu_ms_per_request: float
     redis_commands_per_request: float
+    db_cpu_ms_per_start: float = 0.0
+    """The database's CPU per student of the synchronized start (0: not measured; a start is then taken
+    as two average requests, the click and the first page)."""
+
+    @property
+    def db_start_cost_ms(self) -> float:
+        return self.db_cpu_ms_per_start or REQUESTS_PER_PAGE * self.db_cpu_ms_per_request
 
 
 def measured_table(results: dict[str, Any], label: str = MEASURED) -> list[Measured]:
@@ -61,6 +68,7 @@ def measured_table(results: dict[str, Any], label: str = MEASURED) -> list[Measu
                 cpu_percent=max((step["web_cpu_percent"] for step in holding), default=0.0),
                 db_cpu_ms_per_request=run["per_request"]["db_cpu_ms"],
                 redis_commands_per_request=run["per_request"]["redis_commands"],
+                db_cpu_ms_per_start=start.get("db_cpu_ms_per_student") or 0.0,
             )
         )
     return table
@@ -84,6 +92,7 @@ def for_size(table: tuple[Measured, ...] | list[Measured], cpu: int) -> tuple[Me
         cpu_percent=nearest.cpu_percent,
         db_cpu_ms_per_request=nearest.db_cpu_ms_per_request,
         redis_commands_per_request=nearest.redis_commands_per_request,
+        db_cpu_ms_per_start=nearest.db_cpu_ms_per_start,
     )
     return scaled, True
 

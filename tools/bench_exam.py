@@ -355,7 +355,12 @@ def run_size(
         "seconds": round(seconds, 1),
         "load_average_before": loads_before,
         "load_average_after": loads_after,
-        "sync_start": asdict(start),
+        "sync_start": asdict(start)
+        | {
+            "db_cpu_ms_per_student": analysis.cpu_ms_per_start(
+                samples, result["start_epoch"], start, "db_cpu_ms"
+            )
+        },
         "steps": figures,
         "host_limited": analysis.host_limited(figures),
         "capacity_equivalent_students": analysis.capacity(found_steps),

@@ -72,11 +72,13 @@ def advise(students: int, environment: EnvironmentConfig, table: list[Measured])
     spike = math.ceil(students / row.sync_students)
     tasks = max(steady, spike, web.min_tasks)
     workers = pool_for(cpu=web.cpu, memory_mib=web.memory_mib).max_children
-    # A page every 60 s per student, plus its redirect; the synchronized start packs N starts into 30 s.
-    requests_per_second = max(
-        students * REQUESTS_PER_PAGE / ANCHOR_THINK_SECONDS, students / SYNC_START_SECONDS
-    )
-    db_vcpu = requests_per_second * row.db_cpu_ms_per_request / 1000
+    # A page every 60 s per student, plus its redirect; the synchronized start packs N starts (the click and
+    # the first page) into 30 s.
+    page_requests_per_second = students * REQUESTS_PER_PAGE / ANCHOR_THINK_SECONDS
+    requests_per_second = max(page_requests_per_second, students * REQUESTS_PER_PAGE / SYNC_START_SECONDS)
+    db_pages = page_requests_per_second * row.db_cpu_ms_per_request / 1000
+    db_start = students / SYNC_START_SECONDS * row.db_start_cost_ms / 1000
+    db_vcpu = max(db_pages, db_start)
     connections = tasks * workers
     suggested_db = database_class(db_vcpu, connections)
     lines = [
@@ -94,8 +96,10 @@ def advise(students: int, environment: EnvironmentConfig, table: list[Measured])
     if tasks > web.max_tasks:
         lines.append(f"  web: max_tasks is {web.max_tasks}: raise it to at least {tasks}")
     lines += [
-        f"  database: ~{db_vcpu:.2f} vCPU busy at {requests_per_second:.0f} requests/s, up to {connections} "
-        f"connections -> {suggested_db} (configured: {environment.database.instance_type})",
+        f"  database: ~{db_vcpu:.2f} vCPU busy ({db_pages:.2f} for the pages at "
+        f"{page_requests_per_second:.0f} requests/s, {db_start:.2f} for {students} starts within 30 s), "
+        f"up to {connections} connections -> {suggested_db} "
+        f"(configured: {environment.database.instance_type})",
         f"  cache: ~{requests_per_second * row.redis_commands_per_request:.0f} commands/s, up to "
         f"{connections * 2} connections (limit 65,000 per node) -> {environment.cache.node_type} holds it",
         "  cdk.json: web.exam_windows: "

@@ -131,6 +131,8 @@ def test_a_run_is_reanalysed_for_the_schedule_actually_in_force(tmp_path: Path) 
     assert step["web_cpu_percent"] == 50.0, "250 ms of CPU a second on half a vCPU"
     assert step["host_cpu_percent"] == 90.0
     assert found["host_limited"] is False, "the step held"
+    # One student started within the first second, while the database used 1,000 ms of CPU.
+    assert found["sync_start"]["db_cpu_ms_per_student"] == 1000.0
     assert found["capacity_equivalent_students"] == 150
     assert found["steps_reanalysed_for"] == "4:20"
 

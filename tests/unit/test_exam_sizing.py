@@ -76,3 +76,25 @@ def test_the_command_reads_the_shipped_table(capsys: pytest.CaptureFixture[str],
     assert out.splitlines()[0] == f"measured run: {MEASURED} ({results})"
     assert out.splitlines()[1].startswith("2000 students, environment prod: web tasks of 1 vCPU / 2048 MiB")
     assert '"min_tasks": 8' in out
+
+
+def test_the_database_is_sized_for_the_start_by_its_measured_cost_per_student() -> None:
+    """2,000 starts within 30 s at 26 ms of database CPU each need 1.73 vCPU, more than the pages' 0.67."""
+    prod = CONFIG.environments["prod"]
+    measured = Measured(1024, 500, 250, 70.0, 10.0, 40.0, db_cpu_ms_per_start=26.0)
+    (database,) = [line for line in advise(2000, prod, [measured]) if "database:" in line]
+    assert (
+        "~1.73 vCPU busy (0.67 for the pages at 67 requests/s, 1.73 for 2000 starts within 30 s)" in database
+    )
+    assert "-> m7g.xlarge" in database
+    # Not measured: a start counts as two average requests, the click and the first page.
+    unmeasured = advise(2000, prod, [replace(measured, db_cpu_ms_per_start=0.0)])
+    assert "1.33 for 2000 starts within 30 s" in next(line for line in unmeasured if "database:" in line)
+
+
+def test_the_table_carries_the_database_cost_of_a_start() -> None:
+    measured_run = run(1024, 500, 250, 25.0)
+    measured_run["sync_start"]["db_cpu_ms_per_student"] = 26.1
+    (row,) = measured_table({MEASURED: {"runs": [measured_run]}})
+    assert row.db_cpu_ms_per_start == 26.1
+    assert for_size([row], 2048)[0].db_cpu_ms_per_start == 26.1, "a per-student cost does not scale with vCPU"

@@ -230,6 +230,17 @@ def host_limited(found: Sequence[dict[str, Any]]) -> bool:
     )
 
 
+def cpu_ms_per_start(
+    samples: Sequence[dict[str, float]], origin: float, start: SyncStart, counter: str
+) -> float:
+    """CPU milliseconds a process (``counter``: the database's, say) spent per student of the synchronized
+    start, from the click until the last first page: what N students starting together cost it."""
+    inside = [row for row in samples if 0 <= row["time"] - origin <= start.drain_seconds]
+    if len(inside) < 2 or not start.started:
+        return math.nan
+    return round((inside[-1][counter] - inside[0][counter]) / start.started, 1)
+
+
 def read_samples(path: Path) -> list[dict[str, float]]:
     with path.open() as stream:
         return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(stream)]
@@ -251,6 +262,9 @@ def reanalyse(out: Path, label: str, schedule: Sequence[tuple[float, float]]) ->
         origin, vcpu = float(run["start_epoch"]), float(run["size"]["vcpu"])
         run["steps"] = [step_figures(step, samples, origin, vcpu, cores) for step in found]
         run["host_limited"] = host_limited(run["steps"])
+        run["sync_start"] = asdict(start) | {
+            "db_cpu_ms_per_student": cpu_ms_per_start(samples, origin, start, "db_cpu_ms")
+        }
         run["capacity_equivalent_students"] = capacity(found)
         run["steps_reanalysed_for"] = ",".join(f"{think:g}:{seconds:g}" for think, seconds in schedule)
     path.write_text(json.dumps(results, indent=1) + "\n")
