@@ -17,12 +17,13 @@ from constructs import Construct
 from moodle_infra.config import ENVIRONMENT_NAMES, SecurityRebuildConfig
 from moodle_infra.image_pins import PINS_ENVIRONMENT_VARIABLE
 from moodle_infra.managed_policy_role import ManagedPolicyRole
-from pipeline.synth_step import VARIABLES_NAMESPACE, SynthExtension
+from pipeline.synth_step import VARIABLES_NAMESPACE, SynthExtension, export_output
 
 REFRESHED_PINS = ".image-pins/refreshed.json"
 """Where the synth step writes the pins to build from (outside ``image/``, whose files make the tag)."""
 DEPLOY_VARIABLE = "DEPLOY"
 """Exported by the synth step: "false" when a scheduled execution found nothing new (rebuild_decision)."""
+DECISION = ".venv/bin/python -m pipeline.rebuild_decision"
 SKIPPABLE_STAGES = tuple(name.title() for name in ENVIRONMENT_NAMES)
 """Each environment's stage (stages are named after their environment, pipeline/pipeline_stack.py)."""
 READ_EXECUTION_ACTIONS = ("codepipeline:GetPipelineState", "codepipeline:GetPipelineExecution")
@@ -38,7 +39,8 @@ def synth_extension(config: SecurityRebuildConfig | None, *, repository_name: st
             f".venv/bin/python -m pipeline.image_pins_refresh --out {REFRESHED_PINS}",
             f"export {PINS_ENVIRONMENT_VARIABLE}={REFRESHED_PINS}",
         ),
-        after_synth=(f'export {DEPLOY_VARIABLE}="$(.venv/bin/python -m pipeline.rebuild_decision)"',),
+        # A failed decision fails the step rather than leave DEPLOY empty, which would skip every environment.
+        after_synth=(export_output(DEPLOY_VARIABLE, DECISION),),
         exported_variables=(DEPLOY_VARIABLE,),
         env=(("IMAGE_REPOSITORY_NAME", repository_name),),
     )

@@ -42,6 +42,12 @@ cloud assembly for the image build step."""
 REPORT_ACTIONS = ("codebuild:CreateReport", "codebuild:UpdateReport", "codebuild:BatchPutTestCases")
 
 
+def export_output(name: str, command: str) -> str:
+    """``NAME="$(command)" && export NAME``: unlike ``export NAME="$(command)"``, whose status is export's,
+    a failing command fails the step instead of exporting an empty value."""
+    return f'{name}="$({command})" && export {name}'
+
+
 @dataclass(frozen=True)
 class SynthExtension:
     """What another concern adds to the synth step (pipeline/security_rebuild.py): commands around
@@ -89,8 +95,8 @@ def synth_step(
             "make synth",
             f'cp "${{{PINS_ENVIRONMENT_VARIABLE}:-{COMMITTED_PINS}}}" {ASSEMBLY_DIRECTORY}/{IMAGE_PINS_NAME}',
             *extension.after_synth,
-            f'export {RESULTS_URL}="$(.venv/bin/python -m pipeline.review_link)"',
-            f'export {ACKNOWLEDGMENT_CHANGES}="$(cat {ASSEMBLY_DIRECTORY}/{CHANGES_NAME})"',
+            export_output(RESULTS_URL, ".venv/bin/python -m pipeline.review_link"),
+            export_output(ACKNOWLEDGMENT_CHANGES, f"cat {ASSEMBLY_DIRECTORY}/{CHANGES_NAME}"),
         ],
         primary_output_directory=ASSEMBLY_DIRECTORY,
         timeout=SYNTH_TIMEOUT,

@@ -67,9 +67,10 @@ def test_synth_exports_the_review_link_and_the_acknowledgment_changes(pipeline_t
     assert build_spec["env"]["exported-variables"][:2] == [RESULTS_URL, ACKNOWLEDGMENT_CHANGES]
     commands = build_spec["phases"]["build"]["commands"]
     assert commands.index("make synth") < commands.index(
-        f'export {RESULTS_URL}="$(.venv/bin/python -m pipeline.review_link)"'
+        f'{RESULTS_URL}="$(.venv/bin/python -m pipeline.review_link)" && export {RESULTS_URL}'
     )
-    assert f'export {ACKNOWLEDGMENT_CHANGES}="$(cat cdk.out/acknowledgment-changes.txt)"' in commands
+    changes = "ACKNOWLEDGMENT_CHANGES"
+    assert f'{changes}="$(cat cdk.out/acknowledgment-changes.txt)" && export {changes}' in commands
 
 
 def test_the_source_is_a_git_clone_so_the_previous_commit_is_there(pipeline_template: Template) -> None:

@@ -3,6 +3,8 @@ ECR: a scheduled execution whose image exists skips the environments, everything
 failed call fails the synth step instead of guessing."""
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +12,9 @@ import botocore.session  # type: ignore[import-untyped]
 import pytest
 from botocore.stub import Stubber  # type: ignore[import-untyped]
 
-from pipeline.rebuild_decision import decide, this_image_tag
+from moodle_infra.config import load_config
+from pipeline.rebuild_decision import CDK_JSON, decide, this_image_tag
+from pipeline.security_rebuild import synth_extension
 from tests.synthesis import Synthesis
 
 PIPELINE = "MoodlePipeline-Pipeline-ABC"
@@ -104,3 +108,19 @@ def test_the_decision_asks_for_the_tag_the_app_synthesized(shipped_synthesis: Sy
         if variable["Name"] == "IMAGE_TAG"
     }
     assert tags == {this_image_tag()}
+
+
+def test_a_failed_decision_fails_the_synth_steps_command() -> None:
+    """The command as the buildspec runs it, in bash from the repository: outside CodePipeline the decision
+    exits 2, and so must the command (``export DEPLOY="$(...)"`` would exit 0 and leave DEPLOY empty,
+    which skips every environment)."""
+    config = load_config(json.loads(CDK_JSON.read_text())["context"]["moodle"])
+    (command,) = synth_extension(config.pipeline.security_rebuild, repository_name="moodle").after_synth
+    environment = {key: value for key, value in os.environ.items() if key != "CODEBUILD_INITIATOR"}
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=CDK_JSON.parent, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "not started by CodePipeline" in result.stderr
+    exported = subprocess.run(["bash", "-c", 'export DEPLOY="$(exit 2)"'], check=False)
+    assert exported.returncode == 0, "the form the command must not take"

@@ -105,7 +105,7 @@ def test_the_synth_step_decides_and_exports_whether_this_execution_deploys(
     project = _project(pipeline_template, _action(pipeline_template, "Build", "Synth"))
     spec = _build_spec_object(project)
     commands = spec["phases"]["build"]["commands"]
-    decision = commands.index('export DEPLOY="$(.venv/bin/python -m pipeline.rebuild_decision)"')
+    decision = commands.index('DEPLOY="$(.venv/bin/python -m pipeline.rebuild_decision)" && export DEPLOY')
     assert decision > commands.index("make synth")
     assert "DEPLOY" in spec["env"]["exported-variables"]
     variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
