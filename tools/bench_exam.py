@@ -30,7 +30,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -44,7 +43,7 @@ from moodle_infra.php_fpm import PhpFpmPool, pool_for
 from tests.image.container import REPO_ROOT, Container, Mount, podman, run_container, start_web, web_url
 from tests.image.image_testlib import make_runtime_dir
 from tests.image.mysql_server import MySQL
-from tools.bench_moodle import Services, build, configure, services, site_env
+from tools.bench_moodle import Services, bench_site, configure, moodle_tree, site_env
 from tools.exam import analysis
 
 BENCH_VENV = REPO_ROOT / ".venv-bench"
@@ -413,69 +412,53 @@ def mysqld_pid(database: MySQL) -> int:
 
 
 def main() -> int:
-    source = os.environ.get("MOODLE_SRC")
-    if not source:
-        print("set MOODLE_SRC to a Moodle tree (docs/IMAGE.md: Testing against real Moodle)", file=sys.stderr)
-        return 2
-    missing = [
-        tool for tool in ("podman", "mmdebstrap", "redis-server", "openssl", "curl") if not shutil.which(tool)
-    ]
-    if missing:
-        print(f"bench-exam needs {', '.join(missing)} (Debian packages)", file=sys.stderr)
-        return 2
+    source = moodle_tree("bench-exam", ("podman", "mmdebstrap", "redis-server", "openssl", "curl"))
     out = Path(setting("BENCH_EXAM_OUT", str(REPO_ROOT / "docs" / "capacity")))
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="moodle-exam-"))
-    work.chmod(0o755)
-    try:
-        image = build(Path(source).resolve(), work)
-        print(f"image {image} ready after {time.monotonic() - started:.0f} s", flush=True)
-        with services(work) as found:
-            db_pid = mysqld_pid(found.database)
-            mounts = configure(image, found, make_runtime_dir(work / "moodledata"), tls=True)
-            every = [size for variant in variants() for size in variant.sizes]
-            total = sum(map(students_for, every))
-            exam = make_exam(image, found, mounts, total)
-            (work / "exam.json").write_text(json.dumps(exam))
-            print(f"exam with {total} students ready after {time.monotonic() - started:.0f} s", flush=True)
-            runs: list[dict[str, Any]] = []
-            first = 1
-            for variant in variants():
-                done = []
-                for size in variant.sizes:
-                    # A failing size ends the measurement; the sizes measured so far are kept.
-                    try:
-                        run = run_size(image, found, db_pid, mounts, exam, size, variant, first, out, work)
-                    except Exception:
-                        traceback.print_exc()
-                        break
-                    finally:
-                        first += students_for(size)
-                    done.append(run)
-                    save(out, variant.label, done)
-                    print(json.dumps(run, default=str), flush=True)
-                runs += done
-        if not runs:
-            return 1
-        subprocess.run(
-            [str(BENCH_VENV / "bin" / "python"), "-m", "tools.exam.plots", str(out)],
-            check=True,
-            cwd=REPO_ROOT,
-        )
-        print(f"total {time.monotonic() - started:.0f} s; results in {out}")
-        failed = [
-            run
-            for run in runs
-            if run["lost_answers"]
-            or run["unfinished_attempts"]
-            or run["database"]["attempts_seen_by_students_missing"]
-        ]
-        if failed:
-            print(f"LOST ATTEMPTS OR ANSWERS in {len(failed)} run(s)", file=sys.stderr)
-        return 1 if failed or len(runs) < len(every) else 0
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with bench_site(source, "moodle-exam-") as (image, found, work):
+        db_pid = mysqld_pid(found.database)
+        mounts = configure(image, found, make_runtime_dir(work / "moodledata"), tls=True)
+        every = [size for variant in variants() for size in variant.sizes]
+        total = sum(map(students_for, every))
+        exam = make_exam(image, found, mounts, total)
+        (work / "exam.json").write_text(json.dumps(exam))
+        print(f"exam with {total} students ready after {time.monotonic() - started:.0f} s", flush=True)
+        runs: list[dict[str, Any]] = []
+        first = 1
+        for variant in variants():
+            done = []
+            for size in variant.sizes:
+                # A failing size ends the measurement; the sizes measured so far are kept.
+                try:
+                    run = run_size(image, found, db_pid, mounts, exam, size, variant, first, out, work)
+                except Exception:
+                    traceback.print_exc()
+                    break
+                finally:
+                    first += students_for(size)
+                done.append(run)
+                save(out, variant.label, done)
+                print(json.dumps(run, default=str), flush=True)
+            runs += done
+    if not runs:
+        return 1
+    subprocess.run(
+        [str(BENCH_VENV / "bin" / "python"), "-m", "tools.exam.plots", str(out)],
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    print(f"total {time.monotonic() - started:.0f} s; results in {out}")
+    failed = [
+        run
+        for run in runs
+        if run["lost_answers"]
+        or run["unfinished_attempts"]
+        or run["database"]["attempts_seen_by_students_missing"]
+    ]
+    if failed:
+        print(f"LOST ATTEMPTS OR ANSWERS in {len(failed)} run(s)", file=sys.stderr)
+    return 1 if failed or len(runs) < len(every) else 0
 
 
 def save(out: Path, name: str, runs: list[dict[str, Any]]) -> None:

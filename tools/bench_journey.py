@@ -12,11 +12,8 @@ Needs podman, mmdebstrap, redis-server, openssl, chromium and chromium-driver (D
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from smoke.report import CheckResult, Outcome
 from tests.image.container import Mount, run_container, web_url
 from tests.image.image_testlib import make_runtime_dir
 from tests.image.journey_testlib import ARTIFACTS
-from tools.bench_moodle import CA_IN_CONTAINER, build, services, site_env, start
+from tools.bench_moodle import CA_IN_CONTAINER, bench_site, moodle_tree, site_env, start
 
 RUNS = 5
 PASSWORD = "Bench-Monitor-1!"
@@ -67,51 +64,35 @@ def report(cold: list[CheckResult], warm: list[list[CheckResult]]) -> str:
 
 
 def main() -> int:
-    source = os.environ.get("MOODLE_SRC")
-    if not source:
-        print("set MOODLE_SRC to a Moodle tree (docs/IMAGE.md: Testing against real Moodle)", file=sys.stderr)
-        return 2
-    missing = [
-        tool
-        for tool in ("podman", "mmdebstrap", "redis-server", "chromium", "chromedriver")
-        if not shutil.which(tool)
-    ]
-    if missing:
-        print(f"bench-journey needs {', '.join(missing)} (Debian packages)", file=sys.stderr)
-        return 2
+    source = moodle_tree(
+        "bench-journey", ("podman", "mmdebstrap", "redis-server", "chromium", "chromedriver")
+    )
     started = time.monotonic()
-    root = Path(tempfile.mkdtemp(prefix="journey-bench-"))
-    root.chmod(0o755)
-    try:
-        image = build(Path(source).resolve(), root)
-        print(f"image {image} ready after {time.monotonic() - started:.0f} s", flush=True)
-        with services(root) as found:
-            env = site_env(found, tls=True) | {"MOODLE_MONITOR_PASSWORD": PASSWORD}
-            mounts: list[Mount] = [
-                (make_runtime_dir(root / "moodledata"), image_contract.SHARED_DATA_PATH),
-                (found.ca_file, CA_IN_CONTAINER, "ro"),
-            ]
-            installed = run_container(
-                image, image_contract.COMMAND_INSTALL_OR_UPGRADE, env=env, mounts=mounts, timeout=600
-            )
-            if installed.returncode != 0:
-                raise SystemExit(f"install-or-upgrade failed:\n{installed.stderr[-3000:]}")
-            web = start(image, env, mounts)
-            try:
-                runs = []
-                for run in range(RUNS + 1):
-                    print(f"run {run} ({'cold' if run == 0 else 'warm'}):", flush=True)
-                    runs.append(journey(ARTIFACTS / f"bench-{run}"))
-            finally:
-                web.remove()
-        failed = [result for run in runs for result in run if result.outcome is not Outcome.PASS]
-        if failed:
-            raise SystemExit(f"the journey failed: {failed[0].name}: {failed[0].message}")
-        print(report(runs[0], runs[1:]))
-        print(f"total {time.monotonic() - started:.0f} s")
-        return 0
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with bench_site(source, "journey-bench-") as (image, found, root):
+        env = site_env(found, tls=True) | {"MOODLE_MONITOR_PASSWORD": PASSWORD}
+        mounts: list[Mount] = [
+            (make_runtime_dir(root / "moodledata"), image_contract.SHARED_DATA_PATH),
+            (found.ca_file, CA_IN_CONTAINER, "ro"),
+        ]
+        installed = run_container(
+            image, image_contract.COMMAND_INSTALL_OR_UPGRADE, env=env, mounts=mounts, timeout=600
+        )
+        if installed.returncode != 0:
+            raise SystemExit(f"install-or-upgrade failed:\n{installed.stderr[-3000:]}")
+        web = start(image, env, mounts)
+        try:
+            runs = []
+            for run in range(RUNS + 1):
+                print(f"run {run} ({'cold' if run == 0 else 'warm'}):", flush=True)
+                runs.append(journey(ARTIFACTS / f"bench-{run}"))
+        finally:
+            web.remove()
+    failed = [result for run in runs for result in run if result.outcome is not Outcome.PASS]
+    if failed:
+        raise SystemExit(f"the journey failed: {failed[0].name}: {failed[0].message}")
+    print(report(runs[0], runs[1:]))
+    print(f"total {time.monotonic() - started:.0f} s")
+    return 0
 
 
 if __name__ == "__main__":

@@ -314,49 +314,63 @@ def report(results: dict[str, dict[str, list[Load]]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def moodle_tree(bench: str, tools: tuple[str, ...]) -> Path:
+    """MOODLE_SRC's Moodle tree; a bench without it or without its Debian packages exits 2 naming them."""
     source = os.environ.get("MOODLE_SRC")
     if not source:
         print("set MOODLE_SRC to a Moodle tree (docs/IMAGE.md: Testing against real Moodle)", file=sys.stderr)
-        return 2
-    tools = ("podman", "mmdebstrap", "wrk", "redis-server", "openssl")
+        raise SystemExit(2)
     missing = [tool for tool in tools if not shutil.which(tool)]
     if missing:
-        print(f"bench-moodle needs {', '.join(missing)} (Debian packages)", file=sys.stderr)
-        return 2
+        print(f"{bench} needs {', '.join(missing)} (Debian packages)", file=sys.stderr)
+        raise SystemExit(2)
+    return Path(source).resolve()
+
+
+@contextlib.contextmanager
+def bench_site(source: Path, prefix: str) -> Iterator[tuple[str, Services, Path]]:
+    """The image built from ``source``, the services it runs against and a work directory (removed
+    afterwards): what every real-Moodle bench starts from."""
     started = time.monotonic()
-    root = Path(tempfile.mkdtemp(prefix="moodle-bench-"))
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     root.chmod(0o755)
     try:
-        image = build(Path(source).resolve(), root)
+        image = build(source, root)
         print(f"image {image} ready after {time.monotonic() - started:.0f} s", flush=True)
         with services(root) as found:
-            dataroot = make_runtime_dir(root / "moodledata")
-            results: dict[str, dict[str, list[Load]]] = {"tls": {}, "plain": {}}
-            sessions: list[tuple[str, str]] = []
-            for pair in range(PAIRS):
-                # ABBA: a slow drift of the shared machine does not favour one variant.
-                for variant in ("tls", "plain") if pair % 2 == 0 else ("plain", "tls"):
-                    mounts = configure(image, found, dataroot, tls=variant == "tls")
-                    web = start(image, site_env(found, tls=variant == "tls"), mounts)
-                    try:
-                        if not sessions:
-                            sessions = [log_in() for _ in range(CONNECTIONS)]
-                        warm_up(sessions[0][0])
-                        for page, load in measure(found, root, sessions).items():
-                            results[variant].setdefault(page, []).append(load)
-                            print(f"  {variant} {page}: {load}", flush=True)
-                    finally:
-                        web.remove()
-                print(f"pair {pair + 1} done at {time.monotonic() - started:.0f} s", flush=True)
-                if time.monotonic() - started > DEADLINE_SECONDS:
-                    print("time budget reached: fewer pairs", flush=True)
-                    break
-        print(report(results))
-        print(f"total {time.monotonic() - started:.0f} s")
-        return 0
+            yield image, found, root
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> int:
+    source = moodle_tree("bench-moodle", ("podman", "mmdebstrap", "wrk", "redis-server", "openssl"))
+    started = time.monotonic()
+    with bench_site(source, "moodle-bench-") as (image, found, root):
+        dataroot = make_runtime_dir(root / "moodledata")
+        results: dict[str, dict[str, list[Load]]] = {"tls": {}, "plain": {}}
+        sessions: list[tuple[str, str]] = []
+        for pair in range(PAIRS):
+            # ABBA: a slow drift of the shared machine does not favour one variant.
+            for variant in ("tls", "plain") if pair % 2 == 0 else ("plain", "tls"):
+                mounts = configure(image, found, dataroot, tls=variant == "tls")
+                web = start(image, site_env(found, tls=variant == "tls"), mounts)
+                try:
+                    if not sessions:
+                        sessions = [log_in() for _ in range(CONNECTIONS)]
+                    warm_up(sessions[0][0])
+                    for page, load in measure(found, root, sessions).items():
+                        results[variant].setdefault(page, []).append(load)
+                        print(f"  {variant} {page}: {load}", flush=True)
+                finally:
+                    web.remove()
+            print(f"pair {pair + 1} done at {time.monotonic() - started:.0f} s", flush=True)
+            if time.monotonic() - started > DEADLINE_SECONDS:
+                print("time budget reached: fewer pairs", flush=True)
+                break
+    print(report(results))
+    print(f"total {time.monotonic() - started:.0f} s")
+    return 0
 
 
 if __name__ == "__main__":
